@@ -1,0 +1,7 @@
+"""Administration: people (deactivate, make admin) and teams."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from learnapp.admin import views  # noqa: E402, F401  (routes register on import)

@@ -1,0 +1,88 @@
+"""Admin views: every one requires an admin; each change is a POST with CSRF."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from learnapp.admin import bp
+from learnapp.extensions import db
+from learnapp.forms import line_field
+from learnapp.models import Team, User
+from learnapp.security import end_all_sessions
+
+
+class TeamForm(FlaskForm):
+    name = line_field("Team name", 80, required=True)
+
+
+@bp.before_request
+@login_required
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403, "Only admins can open the admin pages.")
+
+
+def _load_user(user_id: int) -> User:
+    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/")
+def admin_index() -> str:
+    users = db.session.scalars(select(User).order_by(User.display_name)).all()
+    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    return render_template("admin/index.html", users=users, teams=teams, team_form=TeamForm())
+
+
+@bp.post("/users/<int:user_id>/active")
+def toggle_active(user_id: int) -> Response:
+    user = _load_user(user_id)
+    if user.id == current_user.id:
+        abort(403, "You cannot deactivate your own account.")
+    user.is_active_account = not user.is_active_account
+    if not user.is_active_account:
+        end_all_sessions(user)  # signed-in copies of their cookies stop working now
+    db.session.commit()
+    state = "reactivated" if user.is_active_account else "deactivated"
+    flash(f"{user.display_name} is {state}.", "success")
+    return redirect(url_for("admin.admin_index"), 303)
+
+
+@bp.post("/users/<int:user_id>/admin")
+def toggle_admin(user_id: int) -> Response:
+    user = _load_user(user_id)
+    if user.id == current_user.id:
+        abort(403, "You cannot remove your own admin rights.")
+    user.is_admin = not user.is_admin
+    db.session.commit()
+    state = "now an admin" if user.is_admin else "no longer an admin"
+    flash(f"{user.display_name} is {state}.", "success")
+    return redirect(url_for("admin.admin_index"), 303)
+
+
+@bp.post("/teams")
+def create_team() -> Response | tuple[str, int]:
+    form = TeamForm()
+    if form.validate_on_submit():
+        slug = re.sub(r"[^a-z0-9]+", "-", form.name.data.lower()).strip("-") or "team"
+        db.session.add(Team(name=form.name.data, slug=slug))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append("A team with this name exists already.")
+        else:
+            flash(f"Team {form.name.data} created.", "success")
+            return redirect(url_for("admin.admin_index"), 303)
+    users = db.session.scalars(select(User).order_by(User.display_name)).all()
+    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    return render_template("admin/index.html", users=users, teams=teams, team_form=form), 422

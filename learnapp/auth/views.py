@@ -1,0 +1,111 @@
+"""Account views: thin, each named for its action."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from learnapp.auth import bp
+from learnapp.auth.forms import LoginForm, RegisterForm, SettingsForm
+from learnapp.extensions import db
+from learnapp.models import User
+from learnapp.security import check_password, end_all_sessions, hash_password
+from learnapp.teams import set_primary_team, team_choices
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the home page."""
+    if not target:
+        return url_for("entries.feed")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("entries.feed")
+    if "\\" in target:
+        return url_for("entries.feed")
+    return target
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("entries.feed"), 303)
+    form = RegisterForm()
+    form.team.choices = team_choices(allow_none=True)
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
+    first_user = db.session.scalar(select(func.count(User.id))) == 0
+    user = User(
+        email=form.email.data,
+        display_name=form.display_name.data,
+        password_hash=hash_password(form.password.data),
+        is_admin=first_user,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        form.email.errors.append("An account with this email exists already. Try logging in.")
+        return render_template("auth/register.html", form=form), 422
+    set_primary_team(user, form.team.data or None)
+    db.session.commit()
+    login_user(user)
+    session.permanent = True
+    flash(f"Welcome, {user.display_name}! Log your first lesson below.", "success")
+    return redirect(url_for("entries.feed"), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")), 303)
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
+    user = db.session.scalar(select(User).where(User.email == form.email.data))
+    if not check_password(user, form.password.data):
+        form.form_errors.append("That email and password do not match an account.")
+        return render_template("auth/login.html", form=form), 422
+    if not user.is_active:
+        form.form_errors.append("This account has been deactivated. Ask an admin to restore it.")
+        return render_template("auth/login.html", form=form), 422
+    db.session.commit()  # keeps a password hash upgraded during the check
+    login_user(user, remember=form.remember.data)
+    session.permanent = True
+    return redirect(safe_next(request.args.get("next")), 303)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    # Ends this session and every copy of its cookie, on every device.
+    end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> str | Response | tuple[str, int]:
+    user = current_user._get_current_object()
+    form = SettingsForm(obj=user)
+    form.team.choices = team_choices(allow_none=True)
+    if request.method == "GET":
+        form.team.data = next(iter(sorted(user.team_ids)), 0)
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("auth/settings.html", form=form), status
+    user.display_name = form.display_name.data
+    user.timezone = form.timezone.data
+    user.digest_opt_in = form.digest_opt_in.data
+    set_primary_team(user, form.team.data or None)
+    db.session.commit()
+    flash("Settings saved.", "success")
+    return redirect(url_for("auth.settings"), 303)

@@ -1,0 +1,49 @@
+"""Command-line tasks: ``flask --app app seed-demo`` and ``create-user``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from learnapp.extensions import db
+from learnapp.models import Entry, User
+from learnapp.security import hash_password
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--force", is_flag=True, help="Seed even when entries exist.")
+    def seed_demo(force: bool) -> None:
+        """Fill an empty database with a demo organisation and print the demo login."""
+        from learnapp import demo
+
+        if not force and db.session.scalar(select(func.count(Entry.id))):
+            click.echo("The database has entries already; demo data not added.")
+        else:
+            demo.seed()
+            click.echo("Demo data added.")
+        click.echo(f"Demo login: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}")
+
+    @app.cli.command("create-user")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt="Display name")
+    @click.option("--admin", is_flag=True, help="Make the user an admin.")
+    @click.password_option()
+    def create_user(email: str, name: str, admin: bool, password: str) -> None:
+        """Create an account (for example the first admin of a production install)."""
+        email = email.strip().lower()
+        if db.session.scalar(select(User).where(User.email == email)):
+            raise click.ClickException(f"{email} has an account already.")
+        if len(password) < 10:
+            raise click.ClickException("Use a password of at least 10 characters.")
+        db.session.add(
+            User(
+                email=email,
+                display_name=name.strip(),
+                password_hash=hash_password(password),
+                is_admin=admin,
+            )
+        )
+        db.session.commit()
+        click.echo(f"Created {email}{' (admin)' if admin else ''}.")

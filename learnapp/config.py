@@ -1,0 +1,93 @@
+"""Configuration: documented defaults, overridden by ``LEARNAPP_*`` environment variables.
+
+This is the only module that reads the environment. Every other module reads
+``current_app.config``. Each key below is listed in README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "LEARNAPP_"
+
+# Key -> (default, what it is). Types of the defaults decide how environment strings parse.
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "DATABASE_URL": ("", "SQLAlchemy URL; empty means SQLite at instance/learnapp.sqlite3"),
+    "SECRET_KEY": ("", "signs sessions and tokens; empty means generated once into instance/"),
+    "SIGNUP_DOMAINS": ("", "comma-separated email domains allowed to register; empty allows all"),
+    "ORG_NAME": ("Our organisation", "shown in the layout and the digest"),
+    "ORG_TIMEZONE": ("UTC", "IANA timezone for weeks and periods"),
+    "HTTPS": (False, "set when served over HTTPS: cookies become Secure"),
+    "MAX_CONTENT_LENGTH": (1_000_000, "largest request body in bytes (413 above it)"),
+    "SQLITE_BUSY_TIMEOUT_MS": (5_000, "how long a SQLite write waits for the lock before a 503"),
+    "SESSION_DAYS": (14, "lifetime of a signed-in session and of 'remember me'"),
+    "FEED_PAGE_SIZE": (25, "entries per feed page"),
+}
+
+
+def instance_path() -> str:
+    """Where the database and generated secret live (``LEARNAPP_INSTANCE_PATH`` overrides)."""
+    return os.environ.get(ENV_PREFIX + "INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the app configuration: defaults, then environment, then ``overrides``."""
+    values = {key: default for key, (default, _) in DEFAULTS.items()}
+    for key, default in values.items():
+        raw = os.environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            values[key] = _coerce(raw, default)
+    values.update(overrides or {})
+
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = "sqlite:///" + str(Path(app_instance_path) / "learnapp.sqlite3")
+    if not values["SECRET_KEY"] and not values.get("TESTING"):
+        values["SECRET_KEY"] = _instance_secret(Path(app_instance_path))
+
+    https = bool(values["HTTPS"])
+    lifetime = timedelta(days=int(values["SESSION_DAYS"]))
+    values.setdefault("SQLALCHEMY_DATABASE_URI", values["DATABASE_URL"])
+    values.update(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_DURATION=lifetime,
+        PERMANENT_SESSION_LIFETIME=lifetime,
+        # A session ends SESSION_DAYS after sign-in; not re-issued on every request (so
+        # /healthz and static files never set cookies).
+        SESSION_REFRESH_EACH_REQUEST=False,
+        # A CSRF token lives as long as the session: a lesson written slowly must still save.
+        WTF_CSRF_TIME_LIMIT=None,
+        PREFERRED_URL_SCHEME="https" if https else "http",
+    )
+    return values
+
+
+def _instance_secret(folder: Path) -> str:
+    """Read the generated secret key, creating it (mode 0600) on first use."""
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

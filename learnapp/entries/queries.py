@@ -1,0 +1,120 @@
+"""Who may see which entry, and the feed's keyset-paginated query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import abort
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from learnapp.extensions import db
+from learnapp.models import Entry, Kind, Tag, User, Visibility
+
+MAX_ID = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def visible_to(viewer: User, include_deleted: bool = False) -> ColumnElement[bool]:
+    """SQL condition: entries ``viewer`` may read.
+
+    Organisation entries: everyone signed in. Team entries: that team's members. Private
+    entries: the author only. Admins get no extra reading rights.
+    """
+    team_ids = viewer.team_ids
+    in_team = and_(Entry.visibility == Visibility.TEAM, Entry.team_id.in_(team_ids))
+    readable = or_(
+        Entry.visibility == Visibility.ORG,
+        Entry.author_id == viewer.id,
+        in_team if team_ids else false(),
+    )
+    return readable if include_deleted else and_(Entry.deleted_at.is_(None), readable)
+
+
+def load_visible_entry(entry_id: int, viewer: User, include_deleted: bool = False) -> Entry:
+    """The entry if ``viewer`` may see it; 404 otherwise (never 403: that would confirm it)."""
+    if not 0 < entry_id <= MAX_ID:
+        abort(404)
+    entry = db.session.scalar(
+        select(Entry)
+        .where(Entry.id == entry_id, visible_to(viewer, include_deleted))
+        .options(joinedload(Entry.author), joinedload(Entry.team), selectinload(Entry.tags))
+    )
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def can_edit(entry: Entry, user: User) -> bool:
+    return entry.author_id == user.id
+
+
+def can_delete(entry: Entry, user: User) -> bool:
+    return entry.author_id == user.id or user.is_admin
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position in a newest-first list: the last row shown."""
+
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        # Whole microseconds, not float seconds: a rounded cursor would skip or repeat rows.
+        return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        """The cursor in ``text``, or None when absent or malformed (then: the first page)."""
+        micros, _, ident = (text or "").partition("-")
+        if not (micros.isdigit() and ident.isdigit() and len(micros) < 18 and len(ident) < 19):
+            return None
+        return cls(EPOCH + int(micros) * MICROSECOND, int(ident))
+
+    @classmethod
+    def after(cls, entry: Entry) -> Cursor:
+        return cls(entry.created_at, entry.id)
+
+
+@dataclass
+class FeedPage:
+    entries: list[Entry]
+    next_cursor: Cursor | None
+
+
+def feed_page(
+    viewer: User,
+    cursor: Cursor | None,
+    page_size: int,
+    kind: str = "",
+    team_id: int = 0,
+    tag: str = "",
+) -> FeedPage:
+    """One page of the entries ``viewer`` may see, newest first, after ``cursor``."""
+    query = select(Entry).where(visible_to(viewer))
+    if kind:
+        query = query.where(Entry.kind == Kind(kind))
+    if team_id:
+        query = query.where(Entry.team_id == team_id)
+    if tag:
+        query = query.where(Entry.tags.any(Tag.name == tag))
+    if cursor:
+        query = query.where(
+            or_(
+                Entry.created_at < cursor.created_at,
+                and_(Entry.created_at == cursor.created_at, Entry.id < cursor.id),
+            )
+        )
+    query = (
+        query.order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(page_size + 1)
+        .options(joinedload(Entry.author), joinedload(Entry.team), selectinload(Entry.tags))
+    )
+    rows = list(db.session.scalars(query))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return FeedPage(rows, Cursor.after(rows[-1]) if more else None)

@@ -1,0 +1,223 @@
+"""The core domain: people, teams and the entries they log (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnapp.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    LEAD = "lead"
+
+
+class Kind(enum.StrEnum):
+    LESSON = "lesson"
+    INCIDENT = "incident"
+
+
+class Visibility(enum.StrEnum):
+    ORG = "org"
+    TEAM = "team"
+    PRIVATE = "private"
+
+
+class FactorCategory(enum.StrEnum):
+    HUMAN = "human"
+    TECHNICAL = "technical"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK, so PostgreSQL needs no ENUM type migrations.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest_opt_in: Mapped[bool] = mapped_column(default=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    # Bumped to end every session of this user: part of the id Flask-Login keeps in cookies.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def team_ids(self) -> set[int]:
+        return {m.team_id for m in self.memberships}
+
+    def is_lead_of(self, team_id: int | None) -> bool:
+        return any(m.team_id == team_id and m.role == Role.LEAD for m in self.memberships)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="team", cascade="all, delete-orphan"
+    )
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"), default=Role.MEMBER)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    team: Mapped[Team] = relationship(back_populates="memberships")
+
+
+entry_tags = Table(
+    "entry_tags",
+    db.metadata,
+    Column("entry_id", ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class Entry(db.Model):
+    """One thing that went wrong and what was learned: a lesson or an incident."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("author_id", "idempotency_key"),
+        CheckConstraint("time_lost_minutes IS NULL OR time_lost_minutes >= 0", name="time_lost"),
+        Index("ix_entries_feed", "created_at", "id"),
+        Index("ix_entries_team_feed", "team_id", "created_at", "id"),
+        Index("ix_entries_author_feed", "author_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, "entry_kind"), default=Kind.LESSON)
+    title: Mapped[str] = mapped_column(String(200))
+    what_happened: Mapped[str] = mapped_column(Text, default="")
+    what_we_learned: Mapped[str] = mapped_column(Text, default="")
+    what_we_will_change: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    visibility: Mapped[Visibility] = mapped_column(
+        _enum(Visibility, "entry_visibility"), default=Visibility.ORG
+    )
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    time_lost_minutes: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    author: Mapped[User] = relationship()
+    team: Mapped[Team | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=entry_tags, order_by=Tag.name)
+    factors: Mapped[list[ContributingFactor]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan"
+    )
+
+    def author_label_for(self, viewer: User | None) -> str:
+        """Who wrote this, as ``viewer`` may know it: anonymous entries hide the author."""
+        if self.anonymous and (viewer is None or viewer.id != self.author_id):
+            return "a teammate"
+        return self.author.display_name
+
+    def shows_author_to(self, viewer: User | None) -> bool:
+        return not self.anonymous or (viewer is not None and viewer.id == self.author_id)
+
+
+class ContributingFactor(db.Model):
+    """A factor behind an entry, from the shared human/technical taxonomy."""
+
+    __tablename__ = "contributing_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    category: Mapped[FactorCategory] = mapped_column(_enum(FactorCategory, "factor_category"))
+    factor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    entry: Mapped[Entry] = relationship(back_populates="factors")

@@ -1,0 +1,95 @@
+"""Passwords, session identity and response headers.
+
+Flask keeps sessions in signed cookies, so logging out in one browser does not invalidate a
+copy of the cookie. Each user has a ``session_version`` that is part of the id Flask-Login
+stores; bumping it (logout, password change, deactivation) ends every session at once.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, Response, redirect, request, url_for
+
+from learnapp.extensions import db, login_manager
+from learnapp.htmx import is_fragment_request, redirect_for_htmx
+from learnapp.models import User
+
+_hasher = PasswordHasher()  # argon2id with argon2-cffi's defaults (meets ASVS 5.0)
+# Verified against when the email is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; rehashes an outdated hash. Constant-ish time."""
+    stored = user.password_hash if user else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if user is None:
+        return False
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    return True
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie ``user`` holds, everywhere."""
+    user.session_version = User.session_version + 1  # atomic in SQL
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Find the signed-in user; a stale session version or bad id means signed out."""
+    ident, _, version = user_id.partition(":")
+    if not (ident.isdigit() and version.isdigit() and len(ident) < 19):
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_fragment_request():
+        # Never swap a login page into a fragment: send the whole page there.
+        return redirect_for_htmx(login_url)
+    return redirect(login_url, 303)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        # Not "no-referrer": Flask-WTF's HTTPS CSRF check compares the Referer's origin.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        # Pages show private entries: no shared or back-button cache may keep them.
+        if response.mimetype == "text/html":
+            headers["Cache-Control"] = "no-store"
+        return response

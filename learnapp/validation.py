@@ -1,0 +1,75 @@
+"""Input rules shared by every form: no control characters, no undecodable bytes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from wtforms import Field, Form
+from wtforms.validators import ValidationError
+
+# U+FFFD is what invalid UTF-8 in a request body decodes to; refusing it refuses bad bytes.
+_REPLACEMENT = "\ufffd"
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.I)
+MAX_MINUTES_LOST = 60 * 24 * 365
+
+
+def bad_character(text: str, multiline: bool) -> str | None:
+    """Describe the first character that no field accepts, or None when all are fine."""
+    for char in text:
+        if char == _REPLACEMENT:
+            return "text that is not valid UTF-8"
+        if char in "\t" or (multiline and char in "\r\n"):
+            continue
+        category = unicodedata.category(char)
+        if category in {"Cc", "Cs", "Co"} or (category == "Cn" and ord(char) > 0xFFFF):
+            return f"a control character (U+{ord(char):04X})"
+        if char in "\r\n\u2028\u2029":
+            return "a line break"
+    return None
+
+
+class PlainText:
+    """WTForms validator: refuse control characters (and line breaks unless ``multiline``)."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if isinstance(field.data, str):
+            problem = bad_character(field.data, self.multiline)
+            if problem:
+                raise ValidationError(f"This field contains {problem}; please remove it.")
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes in "90", "90m", "3h", "1h 30m" or "2d"; None when empty; ValueError if unclear."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        minutes = int(text)
+    else:
+        match = _DURATION.match(text)
+        if not match or not any(match.groups()):
+            raise ValueError(text)
+        days, hours, mins = (int(g) if g else 0 for g in match.groups())
+        minutes = days * 24 * 60 + hours * 60 + mins
+    if minutes > MAX_MINUTES_LOST:
+        raise ValueError(text)
+    return minutes
+
+
+def format_duration(minutes: int | None) -> str:
+    """'1h 30m' for 90; '' for None."""
+    if minutes is None:
+        return ""
+    hours, mins = divmod(minutes, 60)
+    parts = [f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
+    return " ".join(p for p in parts if p) or "0m"
+
+
+def strip_filter(value: Any) -> Any:
+    """WTForms filter: trim surrounding whitespace of text input."""
+    return value.strip() if isinstance(value, str) else value

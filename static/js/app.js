@@ -1,0 +1,44 @@
+// Small enhancements on top of htmx. Everything works without this file.
+(function () {
+  "use strict";
+
+  function toast(message) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { box.hidden = true; }, 8000);
+  }
+
+  function messageFrom(xhr) {
+    // The server sends a short alert fragment; read its text without running anything in it.
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var text = (doc.body && doc.body.textContent || "").trim().replace(/\s+/g, " ");
+    return text || "Something went wrong (" + xhr.status + ").";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    toast(messageFrom(event.detail.xhr) + " Your text is still in the form.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    toast("Could not reach the server. Your text is still in the form; try again.");
+  });
+
+  // After a quick entry is saved, keep the keyboard in the title box for the next one.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "feed-list") {
+      var title = document.querySelector("#quick-entry input[name=title]");
+      if (title && document.activeElement !== title && event.detail.requestConfig &&
+          event.detail.requestConfig.verb === "post") {
+        title.focus();
+      }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var toastBox = document.getElementById("toast");
+    if (event.key === "Escape" && toastBox && !toastBox.hidden) toastBox.hidden = true;
+  });
+})();

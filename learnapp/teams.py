@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from learnapp.extensions import db
 from learnapp.models import Membership, Role, Team, User
 
 
-def team_choices(allow_none: bool = False) -> list[tuple[int, str]]:
-    """(id, name) of every team, for a select; 0 stands for "no team"."""
+def team_choices(none_label: str | None = None) -> list[SelectChoice]:
+    """Every team as a select option; with ``none_label``, a first option 0 for "none"."""
     teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    choices = [(team_id, name) for team_id, name in teams]
-    return ([(0, "No team")] if allow_none else []) + choices
+    choices = [SelectChoice(team_id, name) for team_id, name in teams]
+    return ([SelectChoice(0, none_label)] if none_label else []) + choices
 
 
-def user_team_choices(user: User) -> list[tuple[int, str]]:
-    """(id, name) of the teams ``user`` belongs to, plus "no team" (0)."""
+def user_team_choices(user: User) -> list[SelectChoice]:
+    """The teams ``user`` belongs to as select options, after "No team" (0)."""
     teams = sorted((m.team for m in user.memberships), key=lambda t: t.name)
-    return [(0, "No team")] + [(t.id, t.name) for t in teams]
+    return [SelectChoice(0, "No team")] + [SelectChoice(t.id, t.name) for t in teams]
 
 
 def set_primary_team(user: User, team_id: int | None) -> None:

@@ -35,7 +35,7 @@ def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("entries.feed"), 303)
     form = RegisterForm()
-    form.team.choices = team_choices(allow_none=True)
+    form.team.choices = team_choices(none_label="No team")
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
     first_user = db.session.scalar(select(func.count(User.id))) == 0
@@ -96,7 +96,7 @@ def logout() -> Response:
 def settings() -> str | Response | tuple[str, int]:
     user = current_user._get_current_object()
     form = SettingsForm(obj=user)
-    form.team.choices = team_choices(allow_none=True)
+    form.team.choices = team_choices(none_label="No team")
     if request.method == "GET":
         form.team.data = next(iter(sorted(user.team_ids)), 0)
     if not form.validate_on_submit():

@@ -6,6 +6,7 @@ import uuid
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from learnapp.forms import line_field, text_field
@@ -14,11 +15,14 @@ from learnapp.tags import parse_tags, tags_named
 from learnapp.teams import user_team_choices
 from learnapp.validation import format_duration, parse_duration
 
-KIND_CHOICES = [(Kind.LESSON.value, "Lesson"), (Kind.INCIDENT.value, "Incident")]
+KIND_CHOICES = [
+    SelectChoice(Kind.LESSON.value, "Lesson"),
+    SelectChoice(Kind.INCIDENT.value, "Incident"),
+]
 VISIBILITY_CHOICES = [
-    (Visibility.ORG.value, "Organisation"),
-    (Visibility.TEAM.value, "My team"),
-    (Visibility.PRIVATE.value, "Only me"),
+    SelectChoice(Visibility.ORG.value, "Organisation"),
+    SelectChoice(Visibility.TEAM.value, "My team"),
+    SelectChoice(Visibility.PRIVATE.value, "Only me"),
 ]
 
 
@@ -98,7 +102,7 @@ class NewEntryForm(EntryForm):
         super().__init__(author, *args, **kwargs)
         blank = kwargs.get("formdata", ...) is None or not self.is_submitted()
         if blank and not self.team.data and author.memberships:
-            self.team.data = self.team.choices[1][0]
+            self.team.data = self.team.choices[1].value
 
 
 class FeedFilterForm(FlaskForm):
@@ -107,7 +111,7 @@ class FeedFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", choices=[("", "All kinds"), *KIND_CHOICES], default="")
+    kind = SelectField("Kind", choices=[SelectChoice("", "All kinds"), *KIND_CHOICES], default="")
     team = SelectField("Team", coerce=int, default=0)
     tag = StringField("Tag", validators=[Optional(), Length(max=40)])
 

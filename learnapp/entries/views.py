@@ -34,8 +34,7 @@ Page = str | Response | tuple[str, int]
 
 def _feed_context(form: NewEntryForm | None = None) -> tuple[dict, int]:
     filters = FeedFilterForm(formdata=request.args)
-    filters.team.choices = team_choices(allow_none=True)
-    filters.team.choices[0] = (0, "All teams")
+    filters.team.choices = team_choices(none_label="All teams")
     valid = filters.validate()
     page = feed_page(
         current_user,

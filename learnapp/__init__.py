@@ -27,6 +27,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    # Before CSRFProtect: its check reads the form, and bad bytes must be refused first.
+    from learnapp import validation
+
+    validation.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
 

@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code, error.description if error.code == 403 else "")
+        own_message = error.code in (400, 403) and error.description != type(error).description
+        return render_error(error.code, error.description if own_message else "")
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Response | tuple[str, int]:

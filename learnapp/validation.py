@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+from flask import Flask, abort, request
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
@@ -20,13 +22,13 @@ def bad_character(text: str, multiline: bool) -> str | None:
     for char in text:
         if char == _REPLACEMENT:
             return "text that is not valid UTF-8"
-        if char in "\t" or (multiline and char in "\r\n"):
+        if char == "\t" or (multiline and char in "\r\n"):
             continue
+        if char in "\r\n\u2028\u2029":
+            return "a line break"
         category = unicodedata.category(char)
         if category in {"Cc", "Cs", "Co"} or (category == "Cn" and ord(char) > 0xFFFF):
             return f"a control character (U+{ord(char):04X})"
-        if char in "\r\n\u2028\u2029":
-            return "a line break"
     return None
 
 
@@ -73,3 +75,27 @@ def format_duration(minutes: int | None) -> str:
 def strip_filter(value: Any) -> Any:
     """WTForms filter: trim surrounding whitespace of text input."""
     return value.strip() if isinstance(value, str) else value
+
+
+def _is_utf8(encoded: bytes) -> bool:
+    """Whether every name and value of a urlencoded string decodes as UTF-8."""
+    try:
+        for pair in encoded.split(b"&"):
+            for part in pair.split(b"=", 1):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_invalid_utf8() -> None:
+        # Werkzeug keeps undecodable %-escapes as literal text; refuse them instead of
+        # storing "%C3(" in someone's lesson.
+        if request.query_string and not _is_utf8(request.query_string):
+            abort(400, "The address contained text that is not valid UTF-8.")
+        if request.mimetype == "application/x-www-form-urlencoded" and not _is_utf8(
+            request.get_data(cache=True)
+        ):
+            abort(400, "The form contained text that is not valid UTF-8.")

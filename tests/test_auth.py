@@ -93,14 +93,20 @@ def test_login_failure_is_generic(client, make_user):
 
 def test_login_redirects_to_a_safe_next_only(client, make_user):
     make_user("Ada")
-    response = client.post("/login?next=/entries/new", {"email": "ada@example.com", "password": PASSWORD})
+    response = client.post(
+        "/login?next=/entries/new", {"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/entries/new"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"]
+)
 def test_login_ignores_an_offsite_next(client, make_user, target):
     make_user("Ada")
-    response = client.post(f"/login?next={target}", {"email": "ada@example.com", "password": PASSWORD})
+    response = client.post(
+        f"/login?next={target}", {"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -189,7 +195,9 @@ def test_settings_update_name_timezone_team(client, author, teams):
 
 def test_settings_reject_an_unknown_timezone(client, author):
     client.login_as(author)
-    response = client.post("/settings", {"display_name": "Ada", "timezone": "Mars/Olympus", "team": "0"})
+    response = client.post(
+        "/settings", {"display_name": "Ada", "timezone": "Mars/Olympus", "team": "0"}
+    )
     assert response.status_code == 422
     assert "Not a valid choice" in response.text
 

@@ -54,7 +54,9 @@ def test_expired_session_htmx_post_redirects_instead_of_csrf_error(client, autho
     client.login_as(author)
     token = client.csrf_token()
     client.post("/logout")
-    response = client.post("/entries", {"title": "late", "csrf_token": token}, htmx=True, csrf=False)
+    response = client.post(
+        "/entries", {"title": "late", "csrf_token": token}, htmx=True, csrf=False
+    )
     assert response.headers.get("HX-Redirect", "").startswith("/login")
 
 

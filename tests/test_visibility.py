@@ -1,4 +1,4 @@
-"""Who may see, edit and delete an entry: every viewer × every visibility × anonymity."""
+"""Who may see, edit and delete an entry: every viewer, every visibility, anonymous or not."""
 
 from __future__ import annotations
 

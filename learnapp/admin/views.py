@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from learnapp.admin import bp
@@ -36,11 +37,20 @@ def _load_user(user_id: int) -> User:
     return user
 
 
+def _render_index(team_form: TeamForm, status: int = 200) -> tuple[str, int]:
+    users = db.session.scalars(
+        select(User).order_by(User.display_name).options(selectinload(User.memberships))
+    ).all()
+    teams = db.session.scalars(
+        select(Team).order_by(Team.name).options(selectinload(Team.memberships))
+    ).all()
+    html = render_template("admin/index.html", users=users, teams=teams, team_form=team_form)
+    return html, status
+
+
 @bp.get("/")
-def admin_index() -> str:
-    users = db.session.scalars(select(User).order_by(User.display_name)).all()
-    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
-    return render_template("admin/index.html", users=users, teams=teams, team_form=TeamForm())
+def admin_index() -> tuple[str, int]:
+    return _render_index(TeamForm())
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -83,6 +93,4 @@ def create_team() -> Response | tuple[str, int]:
         else:
             flash(f"Team {form.name.data} created.", "success")
             return redirect(url_for("admin.admin_index"), 303)
-    users = db.session.scalars(select(User).order_by(User.display_name)).all()
-    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
-    return render_template("admin/index.html", users=users, teams=teams, team_form=form), 422
+    return _render_index(form, 422)

@@ -30,11 +30,20 @@ def _require_admin() -> None:
         abort(403, "Only admins can open the admin pages.")
 
 
-def _load_user(user_id: int) -> User:
+def _load_other_user(user_id: int, refusal: str) -> User:
+    """The user to change; 404 when unknown, 403 with ``refusal`` when it is yourself."""
     user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         abort(404)
+    if user.id == current_user.id:
+        abort(403, refusal)
     return user
+
+
+def _saved(message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.admin_index"), 303)
 
 
 def _render_index(team_form: TeamForm, status: int = 200) -> tuple[str, int]:
@@ -55,28 +64,20 @@ def admin_index() -> tuple[str, int]:
 
 @bp.post("/users/<int:user_id>/active")
 def toggle_active(user_id: int) -> Response:
-    user = _load_user(user_id)
-    if user.id == current_user.id:
-        abort(403, "You cannot deactivate your own account.")
+    user = _load_other_user(user_id, "You cannot deactivate your own account.")
     user.is_active_account = not user.is_active_account
     if not user.is_active_account:
         end_all_sessions(user)  # signed-in copies of their cookies stop working now
-    db.session.commit()
     state = "reactivated" if user.is_active_account else "deactivated"
-    flash(f"{user.display_name} is {state}.", "success")
-    return redirect(url_for("admin.admin_index"), 303)
+    return _saved(f"{user.display_name} is {state}.")
 
 
 @bp.post("/users/<int:user_id>/admin")
 def toggle_admin(user_id: int) -> Response:
-    user = _load_user(user_id)
-    if user.id == current_user.id:
-        abort(403, "You cannot remove your own admin rights.")
+    user = _load_other_user(user_id, "You cannot remove your own admin rights.")
     user.is_admin = not user.is_admin
-    db.session.commit()
     state = "now an admin" if user.is_admin else "no longer an admin"
-    flash(f"{user.display_name} is {state}.", "success")
-    return redirect(url_for("admin.admin_index"), 303)
+    return _saved(f"{user.display_name} is {state}.")
 
 
 @bp.post("/teams")
@@ -86,11 +87,8 @@ def create_team() -> Response | tuple[str, int]:
         slug = re.sub(r"[^a-z0-9]+", "-", form.name.data.lower()).strip("-") or "team"
         db.session.add(Team(name=form.name.data, slug=slug))
         try:
-            db.session.commit()
+            return _saved(f"Team {form.name.data} created.")
         except IntegrityError:
             db.session.rollback()
             form.name.errors.append("A team with this name exists already.")
-        else:
-            flash(f"Team {form.name.data} created.", "success")
-            return redirect(url_for("admin.admin_index"), 303)
     return _render_index(form, 422)

@@ -115,6 +115,10 @@ INCIDENTS = [
 ]
 
 
+# The same kind of mistake recurs in other places: that is what the app helps to notice.
+PLACES = ["", " in staging", " on the billing service", " during the release freeze"]
+
+
 def _people(teams: dict[str, Team]) -> list[User]:
     password = hash_password(DEMO_PASSWORD)
     people = []
@@ -149,7 +153,7 @@ def seed(count: int = 40, seed_value: int = 7) -> None:
         visibility = rng.choices(list(Visibility), weights=[8, 3, 1])[0]
         entry = Entry(
             kind=kind,
-            title=title if i < len(stories) else f"{title} (again, week {i // len(stories)})",
+            title=title + PLACES[i // len(stories) % len(PLACES)],
             what_happened=happened,
             what_we_learned=learned,
             what_we_will_change=change,

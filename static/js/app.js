@@ -37,6 +37,25 @@
     }
   });
 
+  // Save, Cancel and Undo replace the entry body, and "Load more" replaces itself, together
+  // with the control that had focus. Keep the keyboard where the reader was, not at the page
+  // start: on the first entry just loaded, or on the new entry body's heading.
+  var firstLoaded = -1;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var loadMore = event.detail.elt.closest && event.detail.elt.closest("#load-more");
+    firstLoaded = loadMore ? document.querySelectorAll("#feed-list .entry-card").length : -1;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var card = firstLoaded >= 0 && document.querySelectorAll("#feed-list .entry-card")[firstLoaded];
+    var next = card ? card.querySelector("h3 a") : document.querySelector("#entry-body h1");
+    if (!next) return;
+    if (!card) next.setAttribute("tabindex", "-1");
+    next.focus();
+  });
+
   document.addEventListener("keydown", function (event) {
     var toastBox = document.getElementById("toast");
     if (event.key === "Escape" && toastBox && !toastBox.hidden) toastBox.hidden = true;

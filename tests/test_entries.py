@@ -259,3 +259,38 @@ def test_delete_and_undo_htmx(signed_in, author, make_entry):
 def test_new_entry_page_can_preselect_incident(signed_in):
     html = signed_in.get("/entries/new?kind=incident").text
     assert re.search(r'checked[^>]*value="incident"|value="incident"[^>]*checked', html)
+
+
+def count_queries(client, url: str) -> int:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "PRAGMA")):
+            statements.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_feed_queries_do_not_grow_with_its_length(signed_in, author, make_user, make_entry):
+    from learnapp.tags import tags_named
+
+    others = [make_user(f"Person{i}", team=("platform", "payments")[i % 2]) for i in range(4)]
+
+    def add(count: int) -> None:
+        for i in range(count):
+            entry = make_entry(others[i % 4] if i % 3 else author)
+            entry.tags = tags_named([f"tag{i % 5}", "shared"])
+        db.session.commit()
+
+    add(2)
+    short = count_queries(signed_in, "/")
+    add(30)
+    full = count_queries(signed_in, "/")
+    assert full == short <= 6

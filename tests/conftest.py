@@ -6,6 +6,7 @@ import contextvars
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from learnapp import create_app
@@ -120,6 +122,10 @@ class Client:
             headers = {"HX-Request": "true", **headers}
         return self._isolated(self.raw.post, url, data=data, headers=headers, **kwargs)
 
+    def post_raw(self, url: str, body: str | bytes, content_type: str) -> TestResponse:
+        """POST ``body`` exactly as given (for malformed or unusual request bodies)."""
+        return self._isolated(self.raw.post, url, data=body, content_type=content_type)
+
     def login_as(self, user: User) -> Client:
         """Sign in without the form (the password check is tested in test_auth)."""
         user_id = user.get_id()
@@ -131,6 +137,21 @@ class Client:
 
         self._isolated(write_session)
         return self
+
+
+@contextmanager
+def recorded_sql() -> Iterator[list[str]]:
+    """Collect every SQL statement the app's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -60,12 +60,7 @@ def test_bad_entry_field(signed_in, field, value, message, htmx):
 def test_invalid_utf8_is_refused_cleanly(signed_in):
     token = signed_in.csrf_token()
     body = b"csrf_token=" + token.encode() + b"&title=caf%C3%28%A9"
-    response = signed_in._isolated(
-        signed_in.raw.post,
-        "/entries",
-        data=body,
-        content_type="application/x-www-form-urlencoded",
-    )
+    response = signed_in.post_raw("/entries", body, "application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "not valid UTF-8" in response.text
     assert entry_count() == 0
@@ -100,20 +95,14 @@ def test_unexpected_fields_are_not_mass_assigned(signed_in, author, make_user):
 
 def test_duplicated_fields_take_the_first(signed_in):
     token = signed_in.csrf_token()
-    response = signed_in._isolated(
-        signed_in.raw.post,
-        "/entries",
-        data=f"csrf_token={token}&title=first&title=second",
-        content_type="application/x-www-form-urlencoded",
-    )
+    body = f"csrf_token={token}&title=first&title=second"
+    response = signed_in.post_raw("/entries", body, "application/x-www-form-urlencoded")
     assert response.status_code == 303
     assert db.session.scalar(select(Entry.title)) == "first"
 
 
 def test_wrong_content_type_is_a_form_error_not_a_crash(signed_in):
-    response = signed_in._isolated(
-        signed_in.raw.post, "/entries", data='{"title": "json"}', content_type="application/json"
-    )
+    response = signed_in.post_raw("/entries", '{"title": "json"}', "application/json")
     assert response.status_code == 400  # no CSRF token in a JSON body
     assert entry_count() == 0
 

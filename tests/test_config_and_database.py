@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from learnapp.config import load_config
 from learnapp.extensions import db
+from tests.conftest import recorded_sql
 
 
 def test_environment_overrides_typed_defaults(monkeypatch, tmp_path):
@@ -42,22 +43,14 @@ def test_sqlite_pragmas(app):
 
 
 def test_writes_begin_immediate_and_reads_deferred(app, client, author):
-    begins: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    from sqlalchemy import event
-
-    event.listen(db.engine, "before_cursor_execute", record)
     client.login_as(author)
-    begins.clear()
-    client.get("/")
+    with recorded_sql() as reading:
+        client.get("/")
+    with recorded_sql() as writing:
+        client.post("/entries", {"title": "write"})
+    begins = [s for s in reading if s.startswith("BEGIN")]
     assert begins and set(begins) == {"BEGIN"}
-    begins.clear()
-    client.post("/entries", {"title": "write"})
-    assert "BEGIN IMMEDIATE" in begins
+    assert "BEGIN IMMEDIATE" in writing
 
 
 def test_immediate_transactions_serialise_read_modify_write(app):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from learnapp.extensions import db
 from learnapp.models import Entry, Kind, Visibility
+from tests.conftest import recorded_sql
 
 
 def entry_count() -> int:
@@ -262,20 +263,9 @@ def test_new_entry_page_can_preselect_incident(signed_in):
 
 
 def count_queries(client, url: str) -> int:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.startswith(("BEGIN", "PRAGMA")):
-            statements.append(statement)
-
-    from sqlalchemy import event
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_sql() as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
+    return sum(not s.startswith(("BEGIN", "PRAGMA")) for s in statements)
 
 
 def test_feed_queries_do_not_grow_with_its_length(signed_in, author, make_user, make_entry):

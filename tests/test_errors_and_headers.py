@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
-from learnapp.extensions import db
+from tests.conftest import recorded_sql
 
 
 def test_404_page_is_in_the_layout(client, author):
@@ -33,9 +32,8 @@ def test_500_page_hides_the_error(app, client, author):
 
 
 def test_healthz_needs_no_database_and_sets_no_cookie(app, client):
-    statements = []
-    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    response = client.get("/healthz")
+    with recorded_sql() as statements:
+        response = client.get("/healthz")
     assert response.status_code == 200 and response.text == "ok\n"
     assert "Set-Cookie" not in response.headers
     assert statements == []

@@ -20,14 +20,14 @@ from learnapp.teams import set_primary_team, team_choices
 
 def safe_next(target: str | None) -> str:
     """``target`` when it is a path on this site, else the home page."""
-    if not target:
-        return url_for("entries.feed")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("entries.feed")
-    if "\\" in target:
-        return url_for("entries.feed")
-    return target
+    parts = urlsplit(target or "")
+    on_site = (
+        (target or "").startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not (parts.scheme or parts.netloc)
+    )
+    return target if on_site else url_for("entries.feed")
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ from learnapp.teams import team_choices
 Page = str | Response | tuple[str, int]
 
 
-def _feed_context(form: NewEntryForm | None = None) -> tuple[dict, int]:
+def _feed_context() -> tuple[dict, int]:
     filters = FeedFilterForm(formdata=request.args)
     filters.team.choices = team_choices(none_label="All teams")
     valid = filters.validate()
@@ -48,7 +48,7 @@ def _feed_context(form: NewEntryForm | None = None) -> tuple[dict, int]:
         "filters": filters,
         "page": page,
         "filter_args": {k: v for k, v in request.args.items() if k != "cursor" and v},
-        "form": form or NewEntryForm(current_user),
+        "form": NewEntryForm(current_user),
     }
     return context, 200 if valid else 422
 

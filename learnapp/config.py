@@ -27,6 +27,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "SQLITE_BUSY_TIMEOUT_MS": (5_000, "how long a SQLite write waits for the lock before a 503"),
     "SESSION_DAYS": (14, "lifetime of a signed-in session and of 'remember me'"),
     "FEED_PAGE_SIZE": (25, "entries per feed page"),
+    "BACKLOG_PAGE_SIZE": (50, "improvements per page of the backlog"),
 }
 
 

@@ -31,6 +31,11 @@ run: install
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Production: gunicorn with gunicorn.conf.py (LEARNAPP_BIND, LEARNAPP_WORKERS); no demo data.
+serve: install
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --config gunicorn.conf.py app:app
+
 test: install
 	$(BIN)/pytest
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learnapp import config as config_module
 from learnapp.extensions import csrf, db, login_manager, migrate
@@ -49,4 +50,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for module in (health, auth, entries, admin):
         app.register_blueprint(module.bp)
     cli.init_app(app)
+
+    if proxies := int(app.config["PROXY_COUNT"]):
+        # Believe exactly this many X-Forwarded-* hops: with none configured, a client could
+        # forge its address (and dodge per-address rate limits) by sending the header itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "SESSION_DAYS": (14, "lifetime of a signed-in session and of 'remember me'"),
     "FEED_PAGE_SIZE": (25, "entries per feed page"),
     "BACKLOG_PAGE_SIZE": (50, "improvements per page of the backlog"),
+    "PROXY_COUNT": (0, "trusted proxies setting X-Forwarded-For/-Proto/-Host; 0 trusts none"),
 }
 
 

@@ -1,0 +1,54 @@
+"""gunicorn settings for serving learnapp in production (`make serve`).
+
+gunicorn reads this file itself (``gunicorn -c gunicorn.conf.py app:app``; it is also the
+default file name gunicorn looks for in the working directory). Options given on gunicorn's
+command line override the values here.
+
+Two environment variables tune it; they belong to gunicorn, not to the app, which is why
+they are read here and not in ``learnapp/config.py``:
+
+- ``LEARNAPP_BIND``: address to listen on (default ``127.0.0.1:8000``; behind a proxy on
+  another machine use e.g. ``0.0.0.0:8000``, or ``unix:/run/learnapp.sock``).
+- ``LEARNAPP_WORKERS``: worker processes (default 4). Each has its own database pool.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("LEARNAPP_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("LEARNAPP_WORKERS", "4"))
+
+# Threaded workers keep a load balancer's idle connections open (sync workers close every
+# connection after one response, so `keepalive` would do nothing) and a slow request does
+# not block the whole process.
+worker_class = "gthread"
+threads = 2
+
+# A request that takes longer than `timeout` is stuck (a SQLite write waits at most 5 s for
+# the lock, a password hash well under 1 s): its worker is restarted. On shutdown or reload,
+# requests in flight get `graceful_timeout` to finish. An idle keep-alive connection stays
+# open longer than the 60 s idle timeout of nginx and most load balancers, so the balancer
+# closes it first and never sends a request down a connection we have just closed (a 502).
+timeout = 30
+graceful_timeout = 30
+keepalive = 75
+
+# The app is imported in each worker after the fork (gunicorn's default, made explicit):
+# no database connection, pool or lock is ever created in the master and shared by
+# children, so there is no engine to dispose in post_fork.
+preload_app = False
+
+# Logs go to stdout (access) and stderr (errors), for systemd's journal or a container.
+accesslog = "-"
+errorlog = "-"
+
+# Proxy headers are trusted in one place only: the app's ProxyFix, switched on by
+# LEARNAPP_PROXY_COUNT. gunicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1
+# (and from any client over a unix socket) whatever the app is told.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+
+# The heartbeat file on a memory file system, so a slow disk never makes a worker look dead.
+if os.path.isdir("/dev/shm"):  # noqa: S108  (a directory, not a temporary file name)
+    worker_tmp_dir = "/dev/shm"  # noqa: S108

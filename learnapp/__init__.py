@@ -45,9 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     errors.init_app(app)
 
-    from learnapp import admin, auth, cli, entries, health
+    from learnapp import admin, auth, cli, entries, health, improvements
 
-    for module in (health, auth, entries, admin):
+    for module in (health, auth, entries, improvements, admin):
         app.register_blueprint(module.bp)
     cli.init_app(app)
 

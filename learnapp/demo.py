@@ -1,12 +1,15 @@
-"""Demo data: one organisation, two teams, six people and ~40 entries over eight weeks."""
+"""Demo data: one organisation, two teams, six people, ~40 entries over eight weeks and
+the improvements they led to, moved some way along their flow."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from learnapp.extensions import db
+from learnapp.improvements.models import ImprovementType, Status, StatusChange
+from learnapp.improvements.writing import improvement_from_change, mark_no_change
 from learnapp.models import Entry, Kind, Membership, Role, Team, User, Visibility, utcnow
 from learnapp.security import hash_password
 from learnapp.tags import tags_named
@@ -169,4 +172,55 @@ def seed(count: int = 40, seed_value: int = 7) -> None:
         entry.tags = tags_named(tags.split())
         db.session.add(entry)
         db.session.flush()  # new tags become visible to the next entry's lookup
+        _repair(rng, entry, people, now)
     db.session.commit()
+
+
+# How far demo improvements got, with weights: most lessons become a done change.
+FLOW = [
+    ([Status.PLANNED, Status.IN_PROGRESS, Status.DONE], 8),
+    ([Status.PLANNED, Status.IN_PROGRESS], 3),
+    ([Status.PLANNED], 2),
+    ([], 2),
+    ([Status.DROPPED], 1),
+]
+
+
+def _repair(rng: random.Random, entry: Entry, people: list[User], now: datetime) -> None:
+    """Give ``entry`` the improvement its "what we will change" proposes, moved some way."""
+    if not entry.what_we_will_change or rng.random() < 0.2:
+        if rng.random() < 0.5:
+            mark_no_change(entry, entry.author, "A one-off: the tooling that caused it is gone.")
+            entry.no_change_at = entry.created_at + timedelta(hours=2)
+        return
+    owner = entry.author if entry.visibility is not Visibility.ORG else rng.choice(people)
+    improvement = improvement_from_change(entry, entry.author)
+    improvement.owner = owner
+    improvement.priority = rng.choice([1, 2, 2, 3])
+    improvement.type = rng.choice(list(ImprovementType))
+    improvement.idempotency_key = str(uuid.UUID(int=rng.getrandbits(128)))
+    if rng.random() < 0.4:
+        improvement.external_ref = f"OPS-{rng.randrange(100, 999)}"
+    at = improvement.created_at = entry.created_at + timedelta(hours=rng.randrange(1, 48))
+    improvement.history[0].changed_at = at
+    steps = rng.choices([path for path, _ in FLOW], weights=[w for _, w in FLOW])[0]
+    for step in steps:
+        later = at + timedelta(hours=rng.randrange(2, 24 * 6))
+        if later >= now:
+            break
+        improvement.history.append(
+            StatusChange(
+                from_status=improvement.status,
+                to_status=step,
+                changed_by=owner,
+                changed_at=later,
+                reason="Superseded by the new deploy tool." if step is Status.DROPPED else "",
+            )
+        )
+        improvement.status, at = step, later
+    improvement.done_at = at if improvement.status is Status.DONE else None
+    improvement.updated_at = at
+    if improvement.status.is_open and rng.random() < 0.5:
+        improvement.due_date = (at + timedelta(days=rng.randrange(-10, 30))).date()
+    if improvement.status is Status.DROPPED:
+        improvement.drop_reason = "Superseded by the new deploy tool."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnapp.extensions import db
+
+if TYPE_CHECKING:
+    from learnapp.improvements.models import Improvement
 
 
 def utcnow() -> datetime:
@@ -72,7 +75,8 @@ class FactorCategory(enum.StrEnum):
     TECHNICAL = "technical"
 
 
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
+def enum_column(kind: type[enum.Enum], name: str) -> Enum:
+    """An enum column stored as its values' strings."""
     # Stored as plain strings with a CHECK, so PostgreSQL needs no ENUM type migrations.
     return Enum(
         kind,
@@ -141,7 +145,7 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"), default=Role.MEMBER)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "membership_role"), default=Role.MEMBER)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     team: Mapped[Team] = relationship(back_populates="memberships")
@@ -175,7 +179,7 @@ class Entry(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[Kind] = mapped_column(_enum(Kind, "entry_kind"), default=Kind.LESSON)
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind, "entry_kind"), default=Kind.LESSON)
     title: Mapped[str] = mapped_column(String(200))
     what_happened: Mapped[str] = mapped_column(Text, default="")
     what_we_learned: Mapped[str] = mapped_column(Text, default="")
@@ -183,7 +187,7 @@ class Entry(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     visibility: Mapped[Visibility] = mapped_column(
-        _enum(Visibility, "entry_visibility"), default=Visibility.ORG
+        enum_column(Visibility, "entry_visibility"), default=Visibility.ORG
     )
     anonymous: Mapped[bool] = mapped_column(default=False)
     time_lost_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -191,12 +195,20 @@ class Entry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # "No change needed", with why: the entry counts as handled without an improvement.
+    no_change_reason: Mapped[str | None] = mapped_column(Text)
+    no_change_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    no_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    no_change_by: Mapped[User | None] = relationship(foreign_keys=[no_change_by_id])
     team: Mapped[Team | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=entry_tags, order_by=Tag.name)
     factors: Mapped[list[ContributingFactor]] = relationship(
         back_populates="entry", cascade="all, delete-orphan"
+    )
+    improvements: Mapped[list[Improvement]] = relationship(
+        back_populates="entry", order_by="(Improvement.created_at, Improvement.id)"
     )
 
     def author_label_for(self, viewer: User | None) -> str:
@@ -208,6 +220,24 @@ class Entry(db.Model):
     def shows_author_to(self, viewer: User | None) -> bool:
         return not self.anonymous or (viewer is not None and viewer.id == self.author_id)
 
+    @property
+    def live_improvements(self) -> list[Improvement]:
+        """Improvements that are not dropped: the ones that count as repair."""
+        return [i for i in self.improvements if i.status.value != "dropped"]
+
+    @property
+    def done_improvement_count(self) -> int:
+        return sum(1 for i in self.improvements if i.status.value == "done")
+
+    @property
+    def repair_state(self) -> str:
+        """repaired (an improvement is done), in repair, no change needed, or unrepaired."""
+        if self.done_improvement_count:
+            return "repaired"
+        if self.live_improvements:
+            return "in_repair"
+        return "no_change" if self.no_change_reason is not None else "unrepaired"
+
 
 class ContributingFactor(db.Model):
     """A factor behind an entry, from the shared human/technical taxonomy."""
@@ -216,7 +246,7 @@ class ContributingFactor(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
-    category: Mapped[FactorCategory] = mapped_column(_enum(FactorCategory, "factor_category"))
+    category: Mapped[FactorCategory] = mapped_column(enum_column(FactorCategory, "factor_category"))
     factor: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from learnapp.forms import line_field, text_field
+from learnapp.idempotency import new_key
 from learnapp.models import Entry, Kind, User, Visibility
 from learnapp.tags import parse_tags, tags_named
 from learnapp.teams import user_team_choices
@@ -95,8 +94,11 @@ class NewEntryForm(EntryForm):
 
     idempotency_key = HiddenField(
         validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]*$")],
-        default=lambda: str(uuid.uuid4()),
+        default=new_key,
     )
+    # Offered under "what we will change": on by default, since every lesson should
+    # become a repair; ignored when that field is empty.
+    track_change = BooleanField("Track it as an improvement I own", default=True)
 
     def __init__(self, author: User, *args: object, **kwargs: object) -> None:
         super().__init__(author, *args, **kwargs)

@@ -112,7 +112,12 @@ def feed_page(
     query = (
         query.order_by(Entry.created_at.desc(), Entry.id.desc())
         .limit(page_size + 1)
-        .options(joinedload(Entry.author), joinedload(Entry.team), selectinload(Entry.tags))
+        .options(
+            joinedload(Entry.author),
+            joinedload(Entry.team),
+            selectinload(Entry.tags),
+            selectinload(Entry.improvements),
+        )
     )
     rows = list(db.session.scalars(query))
     more = len(rows) > page_size

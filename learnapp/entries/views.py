@@ -27,6 +27,7 @@ from learnapp.entries.queries import (
 from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
+from learnapp.improvements.views import section_context
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
@@ -102,7 +103,9 @@ def new_entry() -> Page:
 @login_required
 def show_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
-    return page_or_fragment("entries/show.html", "entries/_entry_body.html", entry=entry)
+    if is_fragment_request():
+        return render_template("entries/_entry_body.html", entry=entry)
+    return render_template("entries/show.html", **section_context(entry))
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])

@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from learnapp.entries.forms import NewEntryForm
 from learnapp.extensions import db
+from learnapp.idempotency import create_once
+from learnapp.improvements.writing import improvement_from_change
 from learnapp.models import Entry, User, utcnow
 
 
-def _existing(author: User, key: str) -> Entry | None:
-    return db.session.scalar(
-        select(Entry).where(Entry.author_id == author.id, Entry.idempotency_key == key)
-    )
-
-
 def create_entry_once(form: NewEntryForm, author: User) -> Entry:
-    """Create the entry the form describes; a resent form returns the entry made first."""
-    key = form.idempotency_key.data or str(uuid.uuid4())
-    earlier = _existing(author, key)
-    if earlier is not None:
-        return earlier
-    entry = Entry(author=author, idempotency_key=key)
-    form.apply_to(entry)
-    db.session.add(entry)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Two copies of the same submit raced (possible on PostgreSQL): keep the first.
-        db.session.rollback()
-        earlier = _existing(author, key)
-        if earlier is None:
-            raise
-        return earlier
+    """Create the entry the form describes; a resent form returns the entry made first.
+
+    When the author asked for it, "what we will change" becomes an improvement they own,
+    in the same transaction.
+    """
+
+    def build(key: str) -> Entry:
+        entry = Entry(author=author, idempotency_key=key)
+        form.apply_to(entry)
+        db.session.add(entry)
+        if form.track_change.data and entry.what_we_will_change:
+            db.session.add(improvement_from_change(entry, author))
+        return entry
+
+    entry, _ = create_once(Entry, Entry.author_id, author.id, form.idempotency_key.data, build)
     return entry
 
 

@@ -1,0 +1,50 @@
+"""Create a row exactly once per form: a resent form returns the row made the first time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from learnapp.extensions import db
+
+Row = TypeVar("Row")
+
+
+def new_key() -> str:
+    """A fresh idempotency key for a form."""
+    return str(uuid.uuid4())
+
+
+def create_once(
+    model: type[Row], creator_column: Any, creator_id: int, key: str, build: Callable[[str], Row]
+) -> tuple[Row, bool]:
+    """Commit the row ``build(key)`` adds, unless ``creator_id`` already made one with ``key``.
+
+    The model has a unique constraint on (creator, idempotency_key). Returns the row and
+    whether it was created now.
+    """
+    key = key or new_key()
+
+    def earlier() -> Row | None:
+        return db.session.scalar(
+            select(model).where(creator_column == creator_id, model.idempotency_key == key)  # type: ignore[attr-defined]
+        )
+
+    found = earlier()
+    if found is not None:
+        return found, False
+    row = build(key)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two copies of the same submit raced (possible on PostgreSQL): keep the first.
+        db.session.rollback()
+        found = earlier()
+        if found is None:
+            raise
+        return found, False
+    return row, True

@@ -1,0 +1,149 @@
+"""Forms: propose or edit an improvement, move it, mark an entry, and filter the backlog."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, Regexp, ValidationError
+
+from learnapp.forms import line_field, text_field
+from learnapp.idempotency import new_key
+from learnapp.improvements.models import PRIORITIES, Improvement, ImprovementType, Status
+from learnapp.improvements.writing import REOPEN
+from learnapp.models import User
+
+TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in ImprovementType]
+PRIORITY_LABELS = {1: "P1 — urgent", 2: "P2 — soon", 3: "P3 — when we can"}
+PRIORITY_CHOICES = [SelectChoice(p, PRIORITY_LABELS[p]) for p in PRIORITIES]
+EARLIEST_DUE, LATEST_DUE = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def is_link(reference: str) -> bool:
+    """Whether an external reference is a web address (shown as a link) or a tracker key."""
+    return reference.startswith(("https://", "http://")) and " " not in reference
+
+
+class ImprovementForm(FlaskForm):
+    """The fields of an improvement; only the title is required."""
+
+    title = line_field("What will change?", 200, required=True)
+    details = text_field("Details", description="Markdown")
+    type = SelectField("Type", choices=TYPE_CHOICES, default=ImprovementType.PROCESS.value)
+    owner = SelectField("Owner", coerce=int)
+    priority = SelectField("Priority", coerce=int, choices=PRIORITY_CHOICES, default=2)
+    due_date = DateField("Due date", validators=[Optional()])
+    external_ref = line_field(
+        "Tracker reference", 300, description="A key such as OPS-123, or a link"
+    )
+
+    def __init__(self, owners: list[User], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner.choices = [SelectChoice(u.id, u.display_name) for u in owners]
+
+    def validate_owner(self, field: SelectField) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose someone who can see this entry.")
+
+    def validate_due_date(self, field: DateField) -> None:
+        if field.data and not EARLIEST_DUE <= field.data <= LATEST_DUE:
+            raise ValidationError("Choose a date between 2000 and 2100.")
+
+    def values(self) -> dict[str, object]:
+        """The validated fields, as Improvement attributes (never ids beyond the owner's)."""
+        return {
+            "title": self.title.data,
+            "details": self.details.data or "",
+            "type": ImprovementType(self.type.data),
+            "owner_id": self.owner.data,
+            "priority": self.priority.data,
+            "due_date": self.due_date.data,
+            "external_ref": self.external_ref.data or "",
+        }
+
+    def fill_from(self, improvement: Improvement) -> None:
+        self.process(obj=improvement)
+        self.type.data = improvement.type.value
+        self.owner.data = improvement.owner_id
+
+
+class NewImprovementForm(ImprovementForm):
+    """A proposal: carries a key that makes a resent form harmless."""
+
+    idempotency_key = HiddenField(
+        validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]*$")], default=new_key
+    )
+
+
+MOVE_CHOICES = [SelectChoice(s.value, s.label) for s in Status if s is not Status.PROPOSED]
+RETURN_CHOICES = ["entry", "backlog", "improvement"]
+
+
+class StatusForm(FlaskForm):
+    """One move along the flow: to a status, or reopen; dropping needs a reason."""
+
+    to = SelectField(choices=[*MOVE_CHOICES, SelectChoice(REOPEN, "Reopen")])
+    expected = SelectField(choices=[SelectChoice(s.value, s.label) for s in Status])
+    reason = line_field("Why drop it?", 500)
+    return_to = SelectField(choices=RETURN_CHOICES, default="improvement")
+
+    def validate_reason(self, field: StringField) -> None:
+        if self.to.data == Status.DROPPED.value and not field.data:
+            raise ValidationError("Say why it is dropped, so others know.")
+
+
+class NoChangeForm(FlaskForm):
+    """Mark an entry as needing no improvement."""
+
+    reason = line_field(
+        "Why is no change needed?",
+        500,
+        required=True,
+        description="e.g. a one-off, already covered by an existing check",
+    )
+
+
+class BacklogFilterForm(FlaskForm):
+    """The backlog's GET filters, sort and period."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("open", "Open"),
+            *[SelectChoice(s.value, s.label) for s in Status],
+            SelectChoice("all", "Any status"),
+        ],
+        default="open",
+    )
+    owner = SelectField("Owner", default="")
+    team = SelectField("Team", coerce=int, default=0)
+    type = SelectField("Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], default="")
+    overdue = BooleanField("Overdue only")
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            SelectChoice("priority", "Priority"),
+            SelectChoice("age", "Age (oldest first)"),
+            SelectChoice("due", "Due date"),
+        ],
+        default="priority",
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+    def __init__(self, people: list[User], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner.choices = [
+            SelectChoice("", "Anyone"),
+            SelectChoice("me", "Me"),
+            *[SelectChoice(str(u.id), u.display_name) for u in people],
+        ]
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end comes before the start.")

@@ -1,0 +1,204 @@
+"""Improvement views: propose from an entry, the improvement page, edit, move, no change."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.wrappers import Response
+
+from learnapp.auth.views import safe_next
+from learnapp.entries.queries import load_visible_entry
+from learnapp.extensions import db
+from learnapp.htmx import is_fragment_request, page_or_fragment
+from learnapp.idempotency import create_once
+from learnapp.improvements import bp
+from learnapp.improvements.forms import (
+    ImprovementForm,
+    NewImprovementForm,
+    NoChangeForm,
+    StatusForm,
+)
+from learnapp.improvements.models import Improvement, Status
+from learnapp.improvements.queries import (
+    can_handle_entry,
+    can_move,
+    load_visible_improvement,
+    possible_owners,
+    who_can_move,
+)
+from learnapp.improvements.writing import (
+    REOPEN,
+    clear_no_change,
+    mark_no_change,
+    move,
+    propose,
+    reopen_target,
+    targets_from,
+)
+from learnapp.models import Entry
+
+Page = str | Response | tuple[str, int]
+
+
+def section_context(entry: Entry, form: NewImprovementForm | None = None, **extra: Any) -> dict:
+    """What the entry page's improvements section shows (also used by the entry page)."""
+    improvements = db.session.scalars(
+        select(Improvement)
+        .where(Improvement.entry_id == entry.id)
+        .options(joinedload(Improvement.owner))
+        .order_by(Improvement.created_at, Improvement.id)
+    ).all()
+    set_committed_value(entry, "improvements", list(improvements))
+    if form is None:
+        form = NewImprovementForm(possible_owners(entry), formdata=None)
+        form.owner.data = current_user.id
+    no_change_form = extra.pop("no_change_form", None) or NoChangeForm(formdata=None)
+    return {"entry": entry, "improvement_form": form, "no_change_form": no_change_form, **extra}
+
+
+def _section(entry: Entry, status: int = 200, **context: Any) -> Page:
+    context = section_context(entry, **context)
+    return page_or_fragment("entries/show.html", "improvements/_section.html", status, **context)
+
+
+@bp.post("/entries/<int:entry_id>/improvements")
+@login_required
+def add_improvement(entry_id: int) -> Page:
+    entry = load_visible_entry(entry_id, current_user)
+    form = NewImprovementForm(possible_owners(entry))
+    if not form.validate_on_submit():
+        return _section(entry, 422, form=form)
+    improvement, _ = create_once(
+        Improvement,
+        Improvement.created_by_id,
+        current_user.id,
+        form.idempotency_key.data,
+        lambda key: propose(entry, current_user, key, **form.values()),
+    )
+    if not is_fragment_request():
+        flash(f"Improvement added: {improvement.title}", "success")
+        return redirect(url_for("entries.show_entry", entry_id=entry.id) + "#improvements", 303)
+    return _section(entry, announce=f"Improvement added: {improvement.title}")
+
+
+@bp.get("/improvements/<int:improvement_id>")
+@login_required
+def show_improvement(improvement_id: int) -> Page:
+    improvement = load_visible_improvement(improvement_id, current_user)
+    return render_template("improvements/show.html", improvement=improvement)
+
+
+@bp.route("/improvements/<int:improvement_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_improvement(improvement_id: int) -> Page:
+    improvement = _load_movable(improvement_id)
+    form = ImprovementForm(possible_owners(improvement.entry))
+    if request.method == "GET":
+        form.fill_from(improvement)
+    elif form.validate_on_submit():
+        for name, value in form.values().items():
+            setattr(improvement, name, value)
+        db.session.commit()
+        flash("Changes saved.", "success")
+        target = url_for("improvements.show_improvement", improvement_id=improvement.id)
+        return redirect(target, 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("improvements/edit.html", improvement=improvement, form=form), status
+
+
+def _load_movable(improvement_id: int) -> Improvement:
+    improvement = load_visible_improvement(improvement_id, current_user)
+    if not can_move(improvement, current_user):
+        abort(403, who_can_move(improvement))
+    return improvement
+
+
+@bp.post("/improvements/<int:improvement_id>/status")
+@login_required
+def change_status(improvement_id: int) -> Page:
+    improvement = _load_movable(improvement_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _item(improvement, 422, status_form=form)
+    expected = Status(form.expected.data)
+    if form.to.data == REOPEN:
+        if expected.is_open:
+            abort(400, "Only a done or dropped improvement can be reopened.")
+        target = reopen_target(improvement, expected)
+    else:
+        target = Status(form.to.data)
+        if target not in targets_from(expected):
+            abort(400, f"An improvement cannot move from {expected.label} to {target.label}.")
+    result = move(improvement, target, expected, current_user, form.reason.data or "")
+    db.session.commit()
+    if result.moved or result.already:
+        notice = f"Moved to {improvement.status.label}."
+    else:
+        notice = f"Someone moved it to {improvement.status.label} meanwhile; nothing changed."
+    return _item(improvement, notice=notice)
+
+
+def _item(improvement: Improvement, status: int = 200, **context: Any) -> Page:
+    """Answer a move: the item for htmx, else back to the page the form was on."""
+    notice = context.get("notice", "")
+    if is_fragment_request():
+        on_entry_page = urlsplit(request.headers.get("HX-Current-URL", "")).path == url_for(
+            "entries.show_entry", entry_id=improvement.entry_id
+        )
+        response = make_response(
+            render_template(
+                "improvements/_item_moved.html",
+                improvement=improvement,
+                on_entry_page=on_entry_page,
+                **context,
+            ),
+            status,
+        )
+        response.headers["HX-Trigger"] = "improvement-moved"
+        return response
+    if status != 200:
+        return render_template("improvements/show.html", improvement=improvement, **context), status
+    flash(notice, "success")
+    anchor = f"#improvement-{improvement.id}"
+    return redirect(safe_next(request.form.get("next")).split("#")[0] + anchor, 303)
+
+
+@bp.post("/entries/<int:entry_id>/no-change")
+@login_required
+def mark_entry_no_change(entry_id: int) -> Page:
+    entry = _load_handleable(entry_id)
+    form = NoChangeForm()
+    if not form.validate_on_submit():
+        return _section(entry, 422, no_change_form=form)
+    mark_no_change(entry, current_user, form.reason.data)
+    db.session.commit()
+    return _section_saved(entry, "Marked: no change needed.")
+
+
+@bp.post("/entries/<int:entry_id>/no-change/clear")
+@login_required
+def clear_entry_no_change(entry_id: int) -> Page:
+    entry = _load_handleable(entry_id)
+    clear_no_change(entry)
+    db.session.commit()
+    return _section_saved(entry, "No longer marked as needing no change.")
+
+
+def _load_handleable(entry_id: int) -> Entry:
+    entry = load_visible_entry(entry_id, current_user)
+    if not can_handle_entry(entry, current_user):
+        abort(403, "Only the entry's author, a lead of its team or an admin can mark this.")
+    return entry
+
+
+def _section_saved(entry: Entry, message: str) -> Page:
+    if not is_fragment_request():
+        flash(message, "success")
+        return redirect(url_for("entries.show_entry", entry_id=entry.id) + "#improvements", 303)
+    return _section(entry, announce=message)

@@ -29,6 +29,12 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "FEED_PAGE_SIZE": (25, "entries per feed page"),
     "BACKLOG_PAGE_SIZE": (50, "improvements per page of the backlog"),
     "PROXY_COUNT": (0, "trusted proxies setting X-Forwarded-For/-Proto/-Host; 0 trusts none"),
+    "RATELIMIT_ENABLED": (True, "limit sign-in and sign-up attempts (TESTING: off unless set)"),
+    "RATELIMIT_STORAGE_URL": ("memory://", "where limits count; redis://… when several processes"),
+    "RATELIMIT_KEY_PREFIX": ("learnapp", "prefix of the limit keys in a shared store"),
+    "LOGIN_RATE_LIMIT_PER_ADDRESS": ("20 per minute", "sign-in attempts per client address"),
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT": ("10 per 15 minutes", "sign-in attempts per submitted email"),
+    "REGISTER_RATE_LIMIT_PER_ADDRESS": ("20 per hour", "sign-ups per client address"),
 }
 
 
@@ -58,6 +64,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         values["DATABASE_URL"] = "sqlite:///" + str(Path(app_instance_path) / "learnapp.sqlite3")
     if not values["SECRET_KEY"] and not values.get("TESTING"):
         values["SECRET_KEY"] = _instance_secret(Path(app_instance_path))
+    if values.get("TESTING") and "RATELIMIT_ENABLED" not in (overrides or {}):
+        # Tests sign in many times a minute; the rate-limit tests switch it on themselves.
+        values["RATELIMIT_ENABLED"] = False
 
     https = bool(values["HTTPS"])
     lifetime = timedelta(days=int(values["SESSION_DAYS"]))

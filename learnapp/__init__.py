@@ -35,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from learnapp import database, errors, formatting, htmx, markdown, security
+    from learnapp import database, errors, formatting, htmx, markdown, ratelimit, security
 
     with app.app_context():
         database.configure_engine(app, db.engine)
@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for module in (health, auth, entries, improvements, admin):
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    ratelimit.init_app(app)  # wraps auth views, so after the blueprints
 
     if proxies := int(app.config["PROXY_COUNT"]):
         # Believe exactly this many X-Forwarded-* hops: with none configured, a client could

@@ -6,6 +6,8 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from learnapp.auth.forms import MIN_PASSWORD
+from learnapp.auth.passwords import COMMON_MESSAGE, is_common
 from learnapp.extensions import db
 from learnapp.models import Entry, User
 from learnapp.security import hash_password
@@ -35,8 +37,10 @@ def init_app(app: Flask) -> None:
         email = email.strip().lower()
         if db.session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"{email} has an account already.")
-        if len(password) < 10:
-            raise click.ClickException("Use a password of at least 10 characters.")
+        if len(password) < MIN_PASSWORD:
+            raise click.ClickException(f"Use a password of at least {MIN_PASSWORD} characters.")
+        if is_common(password):
+            raise click.ClickException(COMMON_MESSAGE)
         db.session.add(
             User(
                 email=email,

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from learnapp.auth.passwords import NotCommon
 from learnapp.forms import line_field, timezone_choices
 from learnapp.validation import PlainText, strip_filter
 
@@ -38,6 +39,7 @@ def _password_field(label: str = "Password") -> PasswordField:
                 message=f"Use between {MIN_PASSWORD} and {MAX_PASSWORD} characters.",
             ),
             PlainText(),
+            NotCommon(),
         ],
     )
 

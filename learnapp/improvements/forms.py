@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
@@ -89,9 +89,13 @@ class StatusForm(FlaskForm):
     reason = line_field("Why drop it?", 500)
     return_to = SelectField(choices=RETURN_CHOICES, default="improvement")
 
-    def validate_reason(self, field: StringField) -> None:
-        if self.to.data == Status.DROPPED.value and not field.data:
-            raise ValidationError("Say why it is dropped, so others know.")
+    def validate(self, extra_validators: object = None) -> bool:
+        valid = super().validate(extra_validators)  # type: ignore[arg-type]
+        # Not a validate_reason method: the field's Optional() would stop it when empty.
+        if self.to.data == Status.DROPPED.value and not self.reason.data:
+            self.reason.errors = [*self.reason.errors, "Say why it is dropped, so others know."]
+            return False
+        return valid
 
 
 class NoChangeForm(FlaskForm):

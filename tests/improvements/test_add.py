@@ -66,8 +66,13 @@ def test_htmx_add_returns_the_section_with_the_item_and_a_fresh_form(client, peo
     key = form_key(browser.get(f"/entries/{entry.id}").text)
     response = browser.post(
         f"/entries/{entry.id}/improvements",
-        {"title": "Add a cache test", "owner": str(people["author"].id), "type": "test",
-         "priority": "2", "idempotency_key": key},
+        {
+            "title": "Add a cache test",
+            "owner": str(people["author"].id),
+            "type": "test",
+            "priority": "2",
+            "idempotency_key": key,
+        },
         htmx=True,
     )
     assert response.status_code == 200
@@ -81,8 +86,13 @@ def test_htmx_add_returns_the_section_with_the_item_and_a_fresh_form(client, peo
 
 def test_resent_form_adds_the_improvement_once(client, people, entry):
     browser = client.login_as(people["author"])
-    data = {"title": "Only once", "owner": str(people["author"].id), "type": "process",
-            "priority": "2", "idempotency_key": "same-key-1"}
+    data = {
+        "title": "Only once",
+        "owner": str(people["author"].id),
+        "type": "process",
+        "priority": "2",
+        "idempotency_key": "same-key-1",
+    }
     first = browser.post(f"/entries/{entry.id}/improvements", data, htmx=True)
     second = browser.post(f"/entries/{entry.id}/improvements", data, htmx=True)
     assert first.status_code == second.status_code == 200
@@ -106,8 +116,14 @@ def test_resent_form_adds_the_improvement_once(client, people, entry):
 def test_invalid_proposal_keeps_the_text_and_stores_nothing(
     client, people, entry, changes, message, htmx
 ):
-    data = {"title": "Purge the CDN", "details": "Keep *this* text", "type": "code",
-            "owner": str(people["author"].id), "priority": "2", **changes}
+    data = {
+        "title": "Purge the CDN",
+        "details": "Keep *this* text",
+        "type": "code",
+        "owner": str(people["author"].id),
+        "priority": "2",
+        **changes,
+    }
     response = client.login_as(people["author"]).post(
         f"/entries/{entry.id}/improvements", data, htmx=htmx
     )
@@ -174,8 +190,12 @@ def test_quick_entry_can_track_what_we_will_change(client, people, change, track
 
 def test_quick_entry_resent_creates_one_entry_and_one_improvement(client, people):
     browser = client.login_as(people["author"])
-    data = {"title": "Lesson", "what_we_will_change": "Do it", "track_change": "y",
-            "idempotency_key": "k-twice"}
+    data = {
+        "title": "Lesson",
+        "what_we_will_change": "Do it",
+        "track_change": "y",
+        "idempotency_key": "k-twice",
+    }
     browser.post("/entries", data)
     browser.post("/entries", data)
     assert db.session.scalar(select(func.count(Entry.id))) == 1

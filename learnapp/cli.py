@@ -1,6 +1,8 @@
-"""Command-line tasks: ``flask --app app seed-demo`` and ``create-user``."""
+"""Command-line tasks: ``flask --app app seed-demo``, ``create-user`` and ``backup``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -8,6 +10,7 @@ from sqlalchemy import func, select
 
 from learnapp.auth.forms import MIN_PASSWORD
 from learnapp.auth.passwords import COMMON_MESSAGE, is_common
+from learnapp.backup import BackupError, backup_database
 from learnapp.extensions import db
 from learnapp.models import Entry, User
 from learnapp.security import hash_password
@@ -51,3 +54,18 @@ def init_app(app: Flask) -> None:
         )
         db.session.commit()
         click.echo(f"Created {email}{' (admin)' if admin else ''}.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+    def backup(path: Path, force: bool) -> None:
+        """Copy the SQLite database to PATH while the app keeps running."""
+        try:
+            made = backup_database(db.engine.url, path, force=force)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Wrote {made.path} ({made.size_bytes:,} bytes, integrity check ok).")
+        click.echo("Rows per table:")
+        width = max(map(len, made.rows), default=0)
+        for table, count in made.rows.items():
+            click.echo(f"  {table:<{width}}  {count:>8,}")

@@ -45,9 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     errors.init_app(app)
 
-    from learnapp import admin, auth, cli, entries, health, improvements
+    from learnapp import admin, auth, cli, entries, health, improvements, incidents
 
-    for module in (health, auth, entries, improvements, admin):
+    for module in (health, auth, entries, improvements, incidents, admin):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     ratelimit.init_app(app)  # wraps auth views, so after the blueprints

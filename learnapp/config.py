@@ -28,6 +28,14 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "SESSION_DAYS": (14, "lifetime of a signed-in session and of 'remember me'"),
     "FEED_PAGE_SIZE": (25, "entries per feed page"),
     "BACKLOG_PAGE_SIZE": (50, "improvements per page of the backlog"),
+    "INCIDENT_PAGE_SIZE": (25, "incidents per page of /incidents and narratives of /narratives"),
+    "SEVERITY_LABELS": (
+        "Critical: a core service is down or data is lost, for many customers"
+        " | Major: a core feature is broken or badly degraded, with no workaround"
+        " | Minor: a partial or brief degradation, or one with a workaround"
+        " | Low: little or no customer impact, and worth learning from",
+        "the one-line meanings of SEV1, SEV2, SEV3 and SEV4, in order, separated by |",
+    ),
     "PROXY_COUNT": (0, "trusted proxies setting X-Forwarded-For/-Proto/-Host; 0 trusts none"),
     "RATELIMIT_ENABLED": (True, "limit sign-in and sign-up attempts (TESTING: off unless set)"),
     "RATELIMIT_STORAGE_URL": ("memory://", "where limits count; redis://… when several processes"),

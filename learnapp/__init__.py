@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,37 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learnapp import config as config_module
 from learnapp.extensions import csrf, db, login_manager, migrate
+from learnapp.search.index import include_object
 
 MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
+
+# Importing these registers each feature's routes on its blueprint. Feature packages import
+# none of their own views, so any module can use another feature's models and queries.
+ROUTE_MODULES = (
+    "learnapp.health",
+    "learnapp.auth.views",
+    "learnapp.entries.views",
+    "learnapp.improvements.views",
+    "learnapp.improvements.backlog",
+    "learnapp.incidents",
+    "learnapp.celebrate.views",
+    "learnapp.celebrate.board",
+    "learnapp.people.views",
+    "learnapp.people.export",
+    "learnapp.search.views",
+    "learnapp.admin.views",
+)
+BLUEPRINT_PACKAGES = (
+    "health",
+    "auth",
+    "entries",
+    "improvements",
+    "incidents",
+    "celebrate",
+    "people",
+    "search",
+    "admin",
+)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,7 +57,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    # The search index's tables are not models: autogenerate must not drop them.
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_object=include_object
+    )
     # Before CSRFProtect: its check reads the form, and bad bytes must be refused first.
     from learnapp import validation
 
@@ -35,7 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from learnapp import database, errors, formatting, htmx, markdown, ratelimit, security
+    from learnapp import cli, database, errors, formatting, htmx, markdown, ratelimit, security
 
     with app.app_context():
         database.configure_engine(app, db.engine)
@@ -45,10 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     errors.init_app(app)
 
-    from learnapp import admin, auth, cli, entries, health, improvements, incidents
-
-    for module in (health, auth, entries, improvements, incidents, admin):
-        app.register_blueprint(module.bp)
+    register_blueprints(app)
     cli.init_app(app)
     ratelimit.init_app(app)  # wraps auth views, so after the blueprints
 
@@ -57,3 +87,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # forge its address (and dodge per-address rate limits) by sending the header itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Import every feature's routes, then register its blueprint."""
+    for name in ROUTE_MODULES:
+        importlib.import_module(name)
+    for name in BLUEPRINT_PACKAGES:
+        app.register_blueprint(importlib.import_module(f"learnapp.{name}").bp)

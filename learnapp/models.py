@@ -21,7 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from learnapp.extensions import db
 
@@ -210,6 +210,9 @@ class Entry(db.Model):
     improvements: Mapped[list[Improvement]] = relationship(
         back_populates="entry", order_by="(Improvement.created_at, Improvement.id)"
     )
+    # Loaded with the entry by learnapp.celebrate.counts (None when a query did not ask).
+    thanks_count: Mapped[int | None] = query_expression()
+    thanked_by_me: Mapped[bool | None] = query_expression()
 
     def author_label_for(self, viewer: User | None) -> str:
         """Who wrote this, as ``viewer`` may know it: anonymous entries hide the author."""

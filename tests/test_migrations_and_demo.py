@@ -13,6 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from learnapp import MIGRATIONS_DIR, demo
 from learnapp.extensions import db
 from learnapp.models import Entry, Team, User
+from learnapp.search.index import include_object
 
 FOLLOW_UP_MIGRATION = '''
 """test only: a batch change on the parent table users"""
@@ -47,7 +48,8 @@ def row_counts() -> dict[str, int]:
 
 def test_migrations_build_exactly_the_models_schema(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from learnapp.celebrate.counts import entry_thanks_options
 from learnapp.extensions import db
 from learnapp.models import Entry, Kind, Tag, User, Visibility
 
@@ -41,7 +42,12 @@ def load_visible_entry(entry_id: int, viewer: User, include_deleted: bool = Fals
     entry = db.session.scalar(
         select(Entry)
         .where(Entry.id == entry_id, visible_to(viewer, include_deleted))
-        .options(joinedload(Entry.author), joinedload(Entry.team), selectinload(Entry.tags))
+        .options(
+            joinedload(Entry.author),
+            joinedload(Entry.team),
+            selectinload(Entry.tags),
+            *entry_thanks_options(viewer),
+        )
     )
     if entry is None:
         abort(404)
@@ -117,6 +123,7 @@ def feed_page(
             joinedload(Entry.team),
             selectinload(Entry.tags),
             selectinload(Entry.improvements),
+            *entry_thanks_options(viewer),
         )
     )
     rows = list(db.session.scalars(query))

@@ -28,6 +28,7 @@ from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
 from learnapp.improvements.views import section_context
+from learnapp.search.related import related_entries
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
@@ -105,7 +106,8 @@ def show_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
     if is_fragment_request():
         return render_template("entries/_entry_body.html", entry=entry)
-    return render_template("entries/show.html", **section_context(entry))
+    related = related_entries(entry, current_user)
+    return render_template("entries/show.html", related=related, **section_context(entry))
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -156,3 +158,8 @@ def restore_entry(entry_id: int) -> Page:
         return render_template("entries/_entry_body.html", entry=entry, announce="Entry restored.")
     flash("Entry restored.", "success")
     return redirect(url_for("entries.show_entry", entry_id=entry.id), 303)
+
+
+# Templates show the Edit and Delete buttons by the same rules the views enforce.
+bp.add_app_template_global(can_edit, "can_edit")
+bp.add_app_template_global(can_delete, "can_delete")

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from learnapp.extensions import db
 from learnapp.models import Entry, User, UTCDateTime, enum_column, utcnow
@@ -93,6 +93,9 @@ class Improvement(db.Model):
     entry: Mapped[Entry] = relationship(back_populates="improvements")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    # Loaded with the improvement by learnapp.celebrate.counts (None when not asked for).
+    cheer_count: Mapped[int | None] = query_expression()
+    cheered_by_me: Mapped[bool | None] = query_expression()
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="improvement",
         cascade="all, delete-orphan",

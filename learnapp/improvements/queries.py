@@ -9,6 +9,7 @@ from flask import abort
 from sqlalchemy import Select, func, literal, or_, select, tuple_
 from sqlalchemy.orm import contains_eager, defaultload, joinedload
 
+from learnapp.celebrate.counts import improvement_cheer_options
 from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, ImprovementType, Status
@@ -28,7 +29,10 @@ def load_visible_improvement(improvement_id: int, viewer: User) -> Improvement:
         .options(
             contains_eager(Improvement.entry).joinedload(Entry.team),
             joinedload(Improvement.owner),
+            *improvement_cheer_options(viewer),
         )
+        # Fresh values even when the row is already loaded (after a move, say).
+        .execution_options(populate_existing=True)
     )
     if improvement is None:
         abort(404)
@@ -174,7 +178,7 @@ def backlog_page(
 ) -> BacklogPage:
     """One page of the backlog, in the chosen order, after the row whose sort key is ``after``."""
     columns = SORTS[filters.sort]
-    query = _filtered(viewer, filters)
+    query = _filtered(viewer, filters).options(*improvement_cheer_options(viewer))
     if after is not None:
         # Typed binds, so timestamps go through the same UTC conversion as the columns.
         bounds = [

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from learnapp.auth.views import safe_next
+from learnapp.celebrate.counts import improvement_cheer_options
 from learnapp.entries.queries import load_visible_entry
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
@@ -23,6 +24,7 @@ from learnapp.improvements.forms import (
     NewImprovementForm,
     NoChangeForm,
     StatusForm,
+    is_link,
 )
 from learnapp.improvements.models import Improvement, Status
 from learnapp.improvements.queries import (
@@ -33,6 +35,7 @@ from learnapp.improvements.queries import (
     who_can_move,
 )
 from learnapp.improvements.writing import (
+    MOVE_LABELS,
     REOPEN,
     clear_no_change,
     mark_no_change,
@@ -51,7 +54,7 @@ def section_context(entry: Entry, form: NewImprovementForm | None = None, **extr
     improvements = db.session.scalars(
         select(Improvement)
         .where(Improvement.entry_id == entry.id)
-        .options(joinedload(Improvement.owner))
+        .options(joinedload(Improvement.owner), *improvement_cheer_options(current_user))
         .order_by(Improvement.created_at, Improvement.id)
     ).all()
     set_committed_value(entry, "improvements", list(improvements))
@@ -137,6 +140,7 @@ def change_status(improvement_id: int) -> Page:
             abort(400, f"An improvement cannot move from {expected.label} to {target.label}.")
     result = move(improvement, target, expected, current_user, form.reason.data or "")
     db.session.commit()
+    improvement = load_visible_improvement(improvement_id, current_user)
     if result.moved or result.already:
         notice = f"Moved to {improvement.status.label}."
     else:
@@ -202,3 +206,9 @@ def _section_saved(entry: Entry, message: str) -> Page:
         flash(message, "success")
         return redirect(url_for("entries.show_entry", entry_id=entry.id) + "#improvements", 303)
     return _section(entry, announce=message)
+
+
+# Templates show each button by the same rule the views enforce.
+for helper in (can_move, can_handle_entry, who_can_move, targets_from, is_link):
+    bp.add_app_template_global(helper)
+bp.add_app_template_global(MOVE_LABELS, "MOVE_LABELS")

@@ -1,0 +1,161 @@
+"""The full-text index over entries and improvements, one interface for both backends.
+
+SQLite keeps a FTS5 table ``search_fts``; PostgreSQL a table ``search_documents`` whose
+``document`` column is a generated ``tsvector`` with a GIN index. Neither is a model: the
+migration creates them, and a session hook keeps them in step whenever an entry or an
+improvement is added, edited or deleted through the ORM (``rebuild`` refills them after a
+bulk load). Each row is keyed by ``kind`` and ``ref_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.orm import Session
+
+from learnapp.extensions import db
+from learnapp.improvements.models import Improvement
+from learnapp.models import Entry
+
+SEARCH_TABLES = ("search_fts", "search_documents")
+MAX_TERMS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def is_search_table(name: str | None) -> bool:
+    """Whether a table belongs to the index (FTS5 adds shadow tables named after it)."""
+    return bool(name) and name.startswith(SEARCH_TABLES)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's filter: autogenerate leaves the index's tables alone (they are not models)."""
+    table = obj.table.name if type_ in ("index", "column") else name
+    return not is_search_table(table)
+
+
+def rowid_of(kind: str, ref_id: int) -> int:
+    """The FTS5 rowid of a document: deleting by rowid is fast, by column a full scan."""
+    return ref_id * 2 + (kind == "improvement")
+
+
+def terms_of(query: str) -> list[str]:
+    """The words of a search, lower-cased, de-duplicated, at most eight."""
+    seen: list[str] = []
+    for word in _WORD.findall(query.lower()):
+        if word not in seen:
+            seen.append(word)
+    return seen[:MAX_TERMS]
+
+
+def document_of(row: Entry | Improvement) -> tuple[str, int, str, str]:
+    """(kind, ref_id, title, body) as the index stores ``row``."""
+    if isinstance(row, Entry):
+        body = "\n".join((row.what_happened, row.what_we_learned, row.what_we_will_change))
+        return "entry", row.id, row.title, body
+    return "improvement", row.id, row.title, row.details or ""
+
+
+def match_expression(terms: list[str], any_term: bool = False) -> str:
+    """The backend's query text for ``terms``: every term (or any), each as a prefix."""
+    if db.engine.dialect.name == "postgresql":
+        return (" | " if any_term else " & ").join(f"{t}:*" for t in terms)
+    # Quoted, so FTS5 syntax in what people type (AND, NEAR, quotes) is just text.
+    return (" OR " if any_term else " ").join(f'"{t}"*' for t in terms)
+
+
+def _upsert(connection: Connection, document: tuple[str, int, str, str]) -> None:
+    kind, ref_id, title, body = document
+    params = {"kind": kind, "ref_id": ref_id, "title": title, "body": body}
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text(
+                "INSERT INTO search_documents (kind, ref_id, title, body) "
+                "VALUES (:kind, :ref_id, :title, :body) ON CONFLICT (kind, ref_id) "
+                "DO UPDATE SET title = excluded.title, body = excluded.body"
+            ),
+            params,
+        )
+        return
+    _delete(connection, kind, ref_id)
+    connection.execute(
+        text(
+            "INSERT INTO search_fts (rowid, kind, ref_id, title, body) "
+            "VALUES (:rowid, :kind, :ref_id, :title, :body)"
+        ),
+        {**params, "rowid": rowid_of(kind, ref_id)},
+    )
+
+
+def _delete(connection: Connection, kind: str, ref_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("DELETE FROM search_documents WHERE kind = :kind AND ref_id = :ref_id"),
+            {"kind": kind, "ref_id": ref_id},
+        )
+    else:
+        connection.execute(
+            text("DELETE FROM search_fts WHERE rowid = :rowid"), {"rowid": rowid_of(kind, ref_id)}
+        )
+
+
+def _indexed(objects: Iterable[Any]) -> list[Entry | Improvement]:
+    return [row for row in objects if isinstance(row, Entry | Improvement)]
+
+
+INDEXED_FIELDS = ("title", "what_happened", "what_we_learned", "what_we_will_change", "details")
+
+
+def _text_changed(row: Entry | Improvement) -> bool:
+    attrs = inspect(row).attrs
+    return any(name in attrs and attrs[name].history.has_changes() for name in INDEXED_FIELDS)
+
+
+def _keep_in_step(session: Session, _context: Any) -> None:
+    """After each flush: index what was added or edited, forget what was deleted."""
+    connection = session.connection()
+    for row in _indexed(session.deleted):
+        kind, ref_id, _, _ = document_of(row)
+        _delete(connection, kind, ref_id)
+    for row in _indexed(session.new):
+        _upsert(connection, document_of(row))
+    for row in _indexed(session.dirty):
+        if row not in session.deleted and _text_changed(row):
+            _upsert(connection, document_of(row))
+
+
+def rebuild(connection: Connection) -> int:
+    """Refill the index from every entry and improvement; returns how many rows it holds."""
+    for statement in REBUILD_SQL[connection.dialect.name]:
+        connection.execute(text(statement))
+    table = "search_documents" if connection.dialect.name == "postgresql" else "search_fts"
+    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+
+
+def init_app() -> None:
+    """Keep the index in step with every session's flushes (once per process)."""
+    if not event.contains(Session, "after_flush", _keep_in_step):
+        event.listen(Session, "after_flush", _keep_in_step)
+
+
+# An entry's indexed body is its three stories, one per line.
+REBUILD_SQL = {
+    "sqlite": [
+        "DELETE FROM search_fts",
+        "INSERT INTO search_fts (rowid, kind, ref_id, title, body) "
+        "SELECT id * 2, 'entry', id, title, what_happened || char(10) || what_we_learned "
+        "|| char(10) || what_we_will_change FROM entries "
+        "UNION ALL SELECT id * 2 + 1, 'improvement', id, title, details FROM improvements",
+    ],
+    "postgresql": [
+        "DELETE FROM search_documents",
+        "INSERT INTO search_documents (kind, ref_id, title, body) "
+        "SELECT 'entry', id, title, what_happened || chr(10) || what_we_learned "
+        "|| chr(10) || what_we_will_change FROM entries "
+        "UNION ALL SELECT 'improvement', id, title, details FROM improvements",
+    ],
+}

@@ -150,11 +150,11 @@ def test_remember_me_cookie_is_httponly_and_ends_on_logout(client, new_client, m
     assert replay.get("/").status_code == 303
 
 
-def test_secure_cookies_under_https(tmp_path, database_path, monkeypatch):
+def test_secure_cookies_under_https(tmp_path, database_url, monkeypatch):
     from tests.conftest import Client, make_app
 
     monkeypatch.setenv("LEARNAPP_INSTANCE_PATH", str(tmp_path / "i"))
-    app = make_app(database_path, HTTPS=True)
+    app = make_app(database_url, HTTPS=True)
     with app.app_context():
         response = Client(app.test_client()).get("/login", base_url="https://localhost")
     assert "Secure" in response.headers["Set-Cookie"]

@@ -35,6 +35,7 @@ def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.sqlite_only("PRAGMAs, WAL and the busy timeout are SQLite's")
 def test_sqlite_pragmas(app):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -42,6 +43,7 @@ def test_sqlite_pragmas(app):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
 
 
+@pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue for the lock")
 def test_writes_begin_immediate_and_reads_deferred(app, client, author):
     client.login_as(author)
     with recorded_sql() as reading:
@@ -53,6 +55,7 @@ def test_writes_begin_immediate_and_reads_deferred(app, client, author):
     assert "BEGIN IMMEDIATE" in writing
 
 
+@pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue for the lock")
 def test_immediate_transactions_serialise_read_modify_write(app):
     """Two read-then-write transactions at once: with BEGIN IMMEDIATE neither update is lost."""
     db.session.execute(text("CREATE TABLE counter (n INTEGER)"))

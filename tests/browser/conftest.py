@@ -37,6 +37,7 @@ from learnapp import create_app
 from learnapp.config import PROJECT_ROOT
 from learnapp.extensions import db
 from tests.browser import axe
+from tests.conftest import empty_database_url
 
 CHROMIUM_DEFAULT = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -69,7 +70,7 @@ def missing(reason: str) -> NoReturn:
 
 @dataclass(frozen=True)
 class LiveServer:
-    """A learnapp on its own migrated SQLite database, served over HTTP from a thread."""
+    """A learnapp on its own migrated database, served over HTTP from a thread."""
 
     app: Flask
     base_url: str
@@ -103,7 +104,7 @@ def run_live_server(
             {
                 "TESTING": True,
                 "SECRET_KEY": "browser-test-secret",
-                "DATABASE_URL": f"sqlite:///{folder / 'learnapp.sqlite3'}",
+                "DATABASE_URL": empty_database_url(folder),
                 "SQLITE_BUSY_TIMEOUT_MS": 2000,
             }
         )

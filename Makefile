@@ -45,6 +45,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r learnapp app.py gunicorn.conf.py
 
 format: install
 	$(BIN)/ruff format .

@@ -7,6 +7,9 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
+from learnapp.celebrate.models import Cheer
 from learnapp.extensions import db
 from learnapp.improvements.models import ImprovementType, Status, StatusChange
 from learnapp.improvements.writing import improvement_from_change, mark_no_change
@@ -173,7 +176,34 @@ def seed(count: int = 40, seed_value: int = 7) -> None:
         db.session.add(entry)
         db.session.flush()  # new tags become visible to the next entry's lookup
         _repair(rng, entry, people, now)
+    db.session.flush()
+    _cheer(rng, people)
     db.session.commit()
+
+
+def _cheer(rng: random.Random, people: list[User]) -> None:
+    """Thank some authors for sharing and cheer some done improvements, as a team would."""
+    entries = db.session.scalars(select(Entry).where(Entry.visibility == Visibility.ORG)).all()
+    for entry in entries:
+        others = [p for p in people if p.id != entry.author_id]
+        for person in rng.sample(others, rng.randrange(0, 3)):
+            at = entry.created_at + timedelta(hours=rng.randrange(1, 72))
+            db.session.add(
+                Cheer(user_id=person.id, entry_id=entry.id, created_at=min(at, utcnow()))
+            )
+        for improvement in entry.improvements:
+            if improvement.status is not Status.DONE:
+                continue
+            fans = [p for p in people if p.id != improvement.owner_id]
+            for person in rng.sample(fans, rng.randrange(1, 4)):
+                at = improvement.done_at + timedelta(hours=rng.randrange(1, 48))
+                db.session.add(
+                    Cheer(
+                        user_id=person.id,
+                        improvement_id=improvement.id,
+                        created_at=min(at, utcnow()),
+                    )
+                )
 
 
 # How far demo improvements got, with weights: most lessons become a done change.

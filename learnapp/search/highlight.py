@@ -37,6 +37,8 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET) -> Markup:
     pattern = _pattern(terms)
     found = pattern.search(plain) if pattern else None
     start = max((found.start() if found else 0) - width // 3, 0)
+    if start:  # begin at a word, not inside one
+        start = plain.find(" ", start) + 1 or start
     piece = plain[start : start + width]
     prefix = "…" if start else ""
     suffix = "…" if start + width < len(plain) else ""

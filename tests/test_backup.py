@@ -56,7 +56,12 @@ class Writer(threading.Thread):
             time.sleep(0.01)
 
 
-def test_backup_while_the_app_writes_holds_every_earlier_entry(app, author, tmp_path):
+# The SQLite tests ask for database_path, the fixture that skips them on a PostgreSQL run.
+
+
+def test_backup_while_the_app_writes_holds_every_earlier_entry(
+    app, database_path, author, tmp_path
+):
     writer = Writer(app, Client(app.test_client()).login_as(author))
     writer.browser.csrf_token()
     writer.start()
@@ -90,7 +95,7 @@ def reported_rows(output: str) -> dict[str, int]:
     }
 
 
-def test_backup_refuses_to_overwrite_a_file_unless_forced(app, tmp_path):
+def test_backup_refuses_to_overwrite_a_file_unless_forced(app, database_path, tmp_path):
     target = tmp_path / "backup.sqlite3"
     target.write_text("last week's backup")
     refused = app.test_cli_runner().invoke(args=["backup", str(target)])

@@ -6,7 +6,6 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from learnapp.config import load_config
+from learnapp.extensions import db
 from tests.conftest import PASSWORD, Client, make_app
 
 REDIS_URL = os.environ.get("LEARNAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -23,9 +23,10 @@ ERROR_SECTION = re.compile(r'<section class="error-page">.*?</section>', re.S)
 
 
 @pytest.fixture
-def limited_app(app: Flask, database_path: Path) -> Any:
+def limited_app(app: Flask, database_url: str) -> Iterator[Any]:
     """Make apps on the test's database with rate limiting on (tests have it off unless they
     ask), each limit generous unless given. The ``app`` fixture provides the app context."""
+    made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
         settings = {
@@ -35,9 +36,13 @@ def limited_app(app: Flask, database_path: Path) -> Any:
             "REGISTER_RATE_LIMIT_PER_ADDRESS": GENEROUS,
             **overrides,
         }
-        return make_app(database_path, **settings)
+        made.append(make_app(database_url, **settings))
+        return made[-1]
 
-    return make
+    yield make
+    for each in made:
+        with each.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

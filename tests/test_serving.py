@@ -17,13 +17,14 @@ import pytest
 from flask import request
 
 from learnapp.config import PROJECT_ROOT
+from learnapp.extensions import db
 from tests.conftest import make_app
 
 START_TIMEOUT_S = 10
 
 
-def _remote_addr_app(database_path: Path, proxies: int):
-    app = make_app(database_path, PROXY_COUNT=proxies)
+def _remote_addr_app(database_url: str, proxies: int):
+    app = make_app(database_url, PROXY_COUNT=proxies)
     app.add_url_rule("/_whoami", "whoami", lambda: f"{request.remote_addr} {request.scheme}")
     return app
 
@@ -34,15 +35,17 @@ def _ask_whoami(app) -> str:
         headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
     )
+    with app.app_context():
+        db.engine.dispose()
     return response.text
 
 
-def test_forwarded_headers_are_ignored_without_a_trusted_proxy(database_path):
-    assert _ask_whoami(_remote_addr_app(database_path, 0)) == "10.0.0.2 http"
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(database_url):
+    assert _ask_whoami(_remote_addr_app(database_url, 0)) == "10.0.0.2 http"
 
 
-def test_forwarded_headers_are_believed_with_one_trusted_proxy(database_path):
-    assert _ask_whoami(_remote_addr_app(database_path, 1)) == "203.0.113.7 https"
+def test_forwarded_headers_are_believed_with_one_trusted_proxy(database_url):
+    assert _ask_whoami(_remote_addr_app(database_url, 1)) == "203.0.113.7 https"
 
 
 def _free_port() -> int:

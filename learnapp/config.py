@@ -43,6 +43,19 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "LOGIN_RATE_LIMIT_PER_ADDRESS": ("20 per minute", "sign-in attempts per client address"),
     "LOGIN_RATE_LIMIT_PER_ACCOUNT": ("10 per 15 minutes", "sign-in attempts per submitted email"),
     "REGISTER_RATE_LIMIT_PER_ADDRESS": ("20 per hour", "sign-ups per client address"),
+    "MAIL_HOST": ("localhost", "SMTP server that sends the digest, resets and invitations"),
+    "MAIL_PORT": (25, "SMTP port: 25 or 587 (STARTTLS), 465 (TLS)"),
+    "MAIL_SECURITY": ("none", "none, starttls or tls (implicit TLS from the first byte)"),
+    "MAIL_USERNAME": ("", "SMTP login; empty means no login"),
+    "MAIL_PASSWORD": ("", "SMTP password"),
+    "MAIL_SENDER": ("learnapp <learnapp@localhost>", "the From of every email"),
+    "MAIL_BASE_URL": ("http://127.0.0.1:5000", "the site's address as readers reach it, for links"),
+    "MAIL_UNSUBSCRIBE_MAILTO": ("", "an address for mailto: unsubscribes; empty sends none"),
+    "MAIL_TIMEOUT_SECONDS": (30, "how long one SMTP conversation may wait on the server"),
+    "MAIL_RETRIES": (3, "tries of one digest email on a transient SMTP failure"),
+    "MAIL_RETRY_DELAY_SECONDS": (5, "wait before the second try; doubled before each next one"),
+    "PASSWORD_RESET_MINUTES": (60, "how long a password-reset link works"),
+    "INVITATION_DAYS": (7, "how long an invitation link works"),
 }
 
 

@@ -20,6 +20,8 @@ MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
 ROUTE_MODULES = (
     "learnapp.health",
     "learnapp.auth.views",
+    "learnapp.auth.recovery",
+    "learnapp.auth.invitations",
     "learnapp.entries.views",
     "learnapp.improvements.views",
     "learnapp.improvements.backlog",
@@ -30,6 +32,8 @@ ROUTE_MODULES = (
     "learnapp.people.export",
     "learnapp.search.views",
     "learnapp.admin.views",
+    "learnapp.admin.invitations",
+    "learnapp.digest.views",
 )
 BLUEPRINT_PACKAGES = (
     "health",
@@ -41,6 +45,7 @@ BLUEPRINT_PACKAGES = (
     "people",
     "search",
     "admin",
+    "digest",
 )
 
 

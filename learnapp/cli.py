@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app app seed-demo``, ``create-user`` and ``backup``."""
+"""Command-line tasks: ``flask --app app seed-demo``, ``create-user``, ``backup`` and
+``digest`` (send and preview; in ``learnapp/digest/cli.py``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from learnapp.security import hash_password
 
 
 def init_app(app: Flask) -> None:
+    from learnapp.digest.cli import digest_cli
+
+    app.cli.add_command(digest_cli)
+
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Seed even when entries exist.")
     def seed_demo(force: bool) -> None:

@@ -47,6 +47,13 @@ LIMITS: dict[str, list[tuple[str, Callable[[], str]]]] = {
         ("LOGIN_RATE_LIMIT_PER_ACCOUNT", submitted_account),
     ],
     "auth.register": [("REGISTER_RATE_LIMIT_PER_ADDRESS", client_address)],
+    # Asking for a reset link is limited like signing in: per address and per email.
+    "auth.forgot_password": [
+        ("LOGIN_RATE_LIMIT_PER_ADDRESS", client_address),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", submitted_account),
+    ],
+    "auth.reset_password": [("LOGIN_RATE_LIMIT_PER_ADDRESS", client_address)],
+    "auth.accept_invitation": [("REGISTER_RATE_LIMIT_PER_ADDRESS", client_address)],
 }
 
 

@@ -78,3 +78,23 @@ class SettingsForm(TeamChoiceMixin, FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class InviteForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _password_field("New password")
+
+
+class InvitedRegisterForm(RegisterForm):
+    """Registration through an invitation: the email is the invited one, so the sign-up
+    domains do not apply (the view sets it; nothing submitted can change it)."""
+
+    def validate_email(self, field: EmailField) -> None:
+        return None

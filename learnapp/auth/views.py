@@ -38,6 +38,16 @@ def register() -> str | Response | tuple[str, int]:
     form.team.choices = team_choices(none_label="No team")
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
+    user = add_account(form)
+    if user is None:
+        return render_template("auth/register.html", form=form), 422
+    db.session.commit()
+    return welcome(user)
+
+
+def add_account(form: RegisterForm) -> User | None:
+    """Add (not commit) the account the valid ``form`` describes; None, with the error on
+    the form, when the email has an account already. The first account is an admin."""
     first_user = db.session.scalar(select(func.count(User.id))) == 0
     user = User(
         email=form.email.data,
@@ -51,9 +61,13 @@ def register() -> str | Response | tuple[str, int]:
     except IntegrityError:
         db.session.rollback()
         form.email.errors.append("An account with this email exists already. Try logging in.")
-        return render_template("auth/register.html", form=form), 422
+        return None
     set_primary_team(user, form.team.data or None)
-    db.session.commit()
+    return user
+
+
+def welcome(user: User) -> Response:
+    """Sign the new (committed) account in and greet it on the feed."""
     login_user(user)
     session.permanent = True
     flash(f"Welcome, {user.display_name}! Log your first lesson below.", "success")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, FormField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from learnapp.forms import line_field, text_field
 from learnapp.idempotency import new_key
+from learnapp.incidents.forms import DeclarationFields
 from learnapp.models import Entry, Kind, User, Visibility
 from learnapp.tags import parse_tags, tags_named
 from learnapp.teams import user_team_choices
@@ -99,12 +100,23 @@ class NewEntryForm(EntryForm):
     # Offered under "what we will change": on by default, since every lesson should
     # become a repair; ignored when that field is empty.
     track_change = BooleanField("Track it as an improvement I own", default=True)
+    # Severity, start, detection and impact: asked for, and checked, only for an incident.
+    incident = FormField(DeclarationFields, label="The incident")
 
     def __init__(self, author: User, *args: object, **kwargs: object) -> None:
         super().__init__(author, *args, **kwargs)
         blank = kwargs.get("formdata", ...) is None or not self.is_submitted()
         if blank and not self.team.data and author.memberships:
             self.team.data = self.team.choices[1].value
+
+    def validate(self, extra_validators: object = None) -> bool:
+        valid = super().validate(extra_validators)  # type: ignore[arg-type]
+        if self.kind.data == Kind.INCIDENT.value:
+            return self.incident.form.check_declared() and valid
+        # A lesson: the incident's fields are hidden and unused, so their errors do not count.
+        for field in self.incident.form:
+            field.errors = []
+        return not self.errors
 
 
 class FeedFilterForm(FlaskForm):

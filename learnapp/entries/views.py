@@ -28,6 +28,7 @@ from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
 from learnapp.improvements.views import section_context
+from learnapp.incidents.sections import incident_context
 from learnapp.search.related import related_entries
 from learnapp.teams import team_choices
 
@@ -107,7 +108,8 @@ def show_entry(entry_id: int) -> Page:
     if is_fragment_request():
         return render_template("entries/_entry_body.html", entry=entry)
     related = related_entries(entry, current_user)
-    return render_template("entries/show.html", related=related, **section_context(entry))
+    context = {**section_context(entry), **incident_context(entry)}
+    return render_template("entries/show.html", related=related, **context)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])

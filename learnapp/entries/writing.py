@@ -6,14 +6,15 @@ from learnapp.entries.forms import NewEntryForm
 from learnapp.extensions import db
 from learnapp.idempotency import create_once
 from learnapp.improvements.writing import improvement_from_change
-from learnapp.models import Entry, User, utcnow
+from learnapp.incidents.writing import declare
+from learnapp.models import Entry, Kind, User, utcnow
 
 
 def create_entry_once(form: NewEntryForm, author: User) -> Entry:
     """Create the entry the form describes; a resent form returns the entry made first.
 
     When the author asked for it, "what we will change" becomes an improvement they own,
-    in the same transaction.
+    in the same transaction; an incident gets its incident record there too.
     """
 
     def build(key: str) -> Entry:
@@ -22,6 +23,8 @@ def create_entry_once(form: NewEntryForm, author: User) -> Entry:
         db.session.add(entry)
         if form.track_change.data and entry.what_we_will_change:
             db.session.add(improvement_from_change(entry, author))
+        if entry.kind is Kind.INCIDENT:
+            declare(entry, author, **form.incident.form.values())
         return entry
 
     entry, _ = create_once(Entry, Entry.author_id, author.id, form.idempotency_key.data, build)

@@ -150,6 +150,7 @@ class Responder(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    incident: Mapped[Incident] = relationship()
     user: Mapped[User] = relationship()
 
 
@@ -171,6 +172,7 @@ class Analysis(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    incident: Mapped[Incident] = relationship()
     author: Mapped[User] = relationship()
 
 
@@ -186,6 +188,7 @@ class ReviewStep(db.Model):
     ticked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ticked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    incident: Mapped[Incident] = relationship()
     ticked_by: Mapped[User] = relationship()
 
 
@@ -207,4 +210,5 @@ class IncidentStatusChange(db.Model):
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    incident: Mapped[Incident] = relationship()
     changed_by: Mapped[User] = relationship()

@@ -1,0 +1,222 @@
+"""Who may do what with an incident, loading one with everything its page shows, and the
+keyset-paged lists of incidents and published narratives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from learnapp.entries.queries import MAX_ID, load_visible_entry, visible_to
+from learnapp.extensions import db
+from learnapp.incidents.models import (
+    Analysis,
+    Incident,
+    IncidentStatus,
+    Responder,
+    ReviewStep,
+    ReviewStepName,
+    TimelineEvent,
+)
+from learnapp.models import Entry, User
+
+
+def load_incident(entry_id: int, viewer: User) -> tuple[Entry, Incident]:
+    """The entry and its incident if ``viewer`` may see the entry; 404 otherwise."""
+    entry = load_visible_entry(entry_id, viewer)
+    incident = incident_of(entry)
+    if incident is None:
+        abort(404)
+    return entry, incident
+
+
+def incident_of(entry: Entry) -> Incident | None:
+    """The incident record of ``entry`` (None for a lesson)."""
+    return db.session.scalar(
+        select(Incident)
+        .where(Incident.entry_id == entry.id)
+        .options(joinedload(Incident.published_by))
+    )
+
+
+def is_responder(incident: Incident, user: User) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(Responder.incident_id == incident.id, Responder.user_id == user.id)
+            )
+        )
+    )
+
+
+def can_publish(entry: Entry, user: User) -> bool:
+    """The issue's rule: the incident's author, a lead of its team, or an admin."""
+    return user.id == entry.author_id or user.is_lead_of(entry.team_id) or user.is_admin
+
+
+def can_work_on(entry: Entry, user: User, responder: bool) -> bool:
+    """Who may move the status and run the review: those who may publish, and responders."""
+    return responder or can_publish(entry, user)
+
+
+def who_can_publish(entry: Entry) -> str:
+    """Say who may publish (never naming an anonymous entry's author)."""
+    lead = f", a lead of {entry.team.name}" if entry.team else ""
+    return f"Only the incident's author{lead} or an admin can publish its narrative."
+
+
+def who_can_work_on(entry: Entry) -> str:
+    lead = f", a lead of {entry.team.name}" if entry.team else ""
+    return (
+        f"Only the incident's author, its responders{lead} or an admin can change this. "
+        "Join as a responder with \u201cI\u2019m on it\u201d."
+    )
+
+
+def who_can_edit_event(event: TimelineEvent, entry: Entry, viewer: User) -> str:
+    name = person_label(entry, event.author, viewer)
+    return f"Only the person who added this event ({name}) can change it."
+
+
+def person_label(entry: Entry, person: User | None, viewer: User | None) -> str:
+    """A person's name on an incident's page; an anonymous entry's author stays "a teammate"."""
+    if person is None:
+        return "someone"
+    if (
+        entry.anonymous
+        and person.id == entry.author_id
+        and (viewer is None or viewer.id != person.id)
+    ):
+        return "a teammate"
+    return person.display_name
+
+
+@dataclass
+class IncidentParts:
+    """Everything an incident's sections show, each loaded in one query."""
+
+    events: list[TimelineEvent]
+    responders: list[Responder]
+    analyses: list[Analysis]
+    steps: dict[ReviewStepName, ReviewStep]
+
+
+def load_parts(incident: Incident) -> IncidentParts:
+    """The timeline, responders, analyses and ticked steps of ``incident`` (4 queries)."""
+    events = db.session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident.id)
+        .options(joinedload(TimelineEvent.author))
+        .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+    ).all()
+    responders = db.session.scalars(
+        select(Responder)
+        .where(Responder.incident_id == incident.id)
+        .options(joinedload(Responder.user))
+        .order_by(Responder.joined_at, Responder.id)
+    ).all()
+    analyses = db.session.scalars(
+        select(Analysis)
+        .where(Analysis.incident_id == incident.id)
+        .options(joinedload(Analysis.author))
+        .order_by(Analysis.created_at, Analysis.id)
+    ).all()
+    steps = db.session.scalars(
+        select(ReviewStep)
+        .where(ReviewStep.incident_id == incident.id)
+        .options(joinedload(ReviewStep.ticked_by))
+    ).all()
+    return IncidentParts(list(events), list(responders), list(analyses), {s.step: s for s in steps})
+
+
+def spans_days(incident: Incident, events: list[TimelineEvent], zone: object) -> bool:
+    """Whether the incident's times fall on more than one day where the reader is."""
+    times = [incident.started_at, incident.detected_at, incident.resolved_at]
+    times += [e.occurred_at for e in events]
+    days = {t.astimezone(zone).date() for t in times if t is not None}  # type: ignore[arg-type]
+    return len(days) > 1
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@dataclass
+class IncidentPage:
+    incidents: list[Incident]
+    next_key: tuple[datetime, int] | None
+
+
+def _page(
+    query: Select, column: object, after: tuple[datetime, int] | None, size: int
+) -> IncidentPage:
+    if after is not None:
+        moment, ident = after
+        query = query.where(or_(column < moment, and_(column == moment, Incident.id < ident)))  # type: ignore[operator]
+    rows = list(
+        db.session.scalars(query.order_by(column.desc(), Incident.id.desc()).limit(size + 1))
+    )  # type: ignore[attr-defined]
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if more else None
+    return IncidentPage(rows, (getattr(last, column.key), last.id) if last else None)  # type: ignore[attr-defined]
+
+
+def incidents_page(
+    viewer: User,
+    after: tuple[datetime, int] | None,
+    size: int,
+    status: str = "",
+    severity: int = 0,
+    team_id: int = 0,
+) -> IncidentPage:
+    """Incidents whose entries ``viewer`` may see, latest start first, filtered."""
+    query = (
+        select(Incident)
+        .join(Incident.entry)
+        .where(visible_to(viewer))
+        .options(contains_eager(Incident.entry).joinedload(Entry.team))
+    )
+    if status:
+        query = query.where(Incident.status == IncidentStatus(status))
+    if severity:
+        query = query.where(Incident.severity == severity)
+    if team_id:
+        query = query.where(Entry.team_id == team_id)
+    return _page(query, Incident.started_at, after, size)
+
+
+def published_query() -> Select:
+    """Published narratives of entries not deleted: readable by everyone signed in."""
+    return (
+        select(Incident)
+        .join(Incident.entry)
+        .where(Incident.status == IncidentStatus.PUBLISHED, Entry.deleted_at.is_(None))
+        .options(
+            contains_eager(Incident.entry).joinedload(Entry.team),
+            contains_eager(Incident.entry).joinedload(Entry.author),
+            joinedload(Incident.published_by),
+        )
+    )
+
+
+def narratives_page(after: tuple[datetime, int] | None, size: int) -> IncidentPage:
+    """Published narratives, latest first."""
+    return _page(published_query(), Incident.published_at, after, size)
+
+
+def load_published(entry_id: int) -> Incident:
+    """A published narrative, whatever its entry's visibility; 404 if not published."""
+    if not 0 < entry_id <= MAX_ID:
+        abort(404)
+    incident = db.session.scalar(published_query().where(Incident.entry_id == entry_id))
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def viewer_sees_entry(entry: Entry, viewer: User) -> bool:
+    """Whether ``viewer`` may open the entry behind a narrative."""
+    return bool(db.session.scalar(select(exists().where(Entry.id == entry.id, visible_to(viewer)))))

@@ -13,6 +13,14 @@ import secrets
 import psycopg
 from sqlalchemy import MetaData, create_engine, make_url
 
+PRODUCTION_LIKE_LOCALE = (
+    "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+)
+SESSION_SETTINGS = (
+    "timezone TO 'Pacific/Chatham'",  # UTC+12:45 or +13:45
+    "synchronous_commit TO off",  # a test database needs no durability across a crash
+)
+
 # Tables, columns, indexes and constraints of the public schema: a test that changed the
 # shared database's schema leaves a different fingerprint, and the database is rebuilt.
 SCHEMA_FINGERPRINT = """
@@ -60,11 +68,24 @@ class PostgresDatabases:
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 
     def create(self, name: str = "", template: str = "") -> str:
-        """Create a database (empty, or a copy of ``template``); returns its name."""
+        """Create a database (empty, or a copy of ``template``); returns its name.
+
+        An empty one sorts text like a production server usually does (ICU, en-US, where
+        "a" < "B"; not byte order as in SQLite and the C locale) when the server has ICU.
+        Every one runs its sessions in a timezone with an odd offset, so SQL that works
+        on local times instead of UTC shows, and commits without waiting for the disk.
+        """
         name = name or f"{self.prefix}_{next(self._numbers)}"
-        copy = f' TEMPLATE "{template}"' if template else ""
-        self._admin.execute(f'CREATE DATABASE "{name}"{copy}')
+        if template:
+            self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            try:
+                self._admin.execute(f'CREATE DATABASE "{name}" {PRODUCTION_LIKE_LOCALE}')
+            except psycopg.Error:  # no ICU, or older than PostgreSQL 15
+                self._admin.execute(f'CREATE DATABASE "{name}"')
         self.names.append(name)
+        for setting in SESSION_SETTINGS:
+            self._admin.execute(f'ALTER DATABASE "{name}" SET {setting}')
         return name
 
     def copy_of_template(self) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from learnapp.extensions import db
 from learnapp.models import Tag
@@ -36,12 +39,22 @@ def tags_named(names: list[str]) -> list[Tag]:
     """The Tag rows for ``names``, creating the missing ones (in the current transaction)."""
     if not names:
         return []
-    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
-    tags = []
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(name=name)
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
+    found = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    missing = [name for name in names if name not in found]
+    if missing:
+        # Another request may be adding the same new tag right now; on PostgreSQL both run
+        # at once and the second INSERT would break the unique name (a 500). Let the
+        # database keep whichever row comes first, then read the rows as they are.
+        db.session.execute(
+            _insert(db.session.get_bind().dialect.name)(Tag)
+            .values([{"name": name} for name in missing])
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        added = db.session.scalars(select(Tag).where(Tag.name.in_(missing)))
+        found.update((t.name, t) for t in added)
+    return [found[name] for name in names]
+
+
+def _insert(dialect: str) -> Any:
+    """The INSERT construct of ``dialect`` (both ours know ON CONFLICT DO NOTHING)."""
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert

@@ -1,5 +1,5 @@
-"""Demo data: one organisation, two teams, six people, ~40 entries over eight weeks and
-the improvements they led to, moved some way along their flow."""
+"""Demo data: one organisation, two teams, six people, ~40 entries over eight weeks, the
+improvements they led to, moved some way along their flow, and incidents at every stage."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from learnapp.celebrate.models import Cheer
 from learnapp.extensions import db
 from learnapp.improvements.models import ImprovementType, Status, StatusChange
 from learnapp.improvements.writing import improvement_from_change, mark_no_change
+from learnapp.incidents.demo import add_demo_incidents
 from learnapp.models import Entry, Kind, Membership, Role, Team, User, Visibility, utcnow
 from learnapp.security import hash_password
 from learnapp.tags import tags_named
@@ -153,6 +154,7 @@ def seed(count: int = 40, seed_value: int = 7) -> None:
     people = _people(teams)
     now = utcnow()
     stories = [(s, Kind.LESSON) for s in LESSONS] + [(s, Kind.INCIDENT) for s in INCIDENTS]
+    incidents = []
     for i in range(count):
         (title, tags, happened, learned, change), kind = stories[i % len(stories)]
         author = people[i % len(people)]
@@ -176,6 +178,9 @@ def seed(count: int = 40, seed_value: int = 7) -> None:
         db.session.add(entry)
         db.session.flush()  # new tags become visible to the next entry's lookup
         _repair(rng, entry, people, now)
+        if kind is Kind.INCIDENT:
+            incidents.append(entry)
+    add_demo_incidents(incidents, people)
     db.session.flush()
     _cheer(rng, people)
     db.session.commit()

@@ -61,12 +61,16 @@ def join_team(page: Page, base: str, name: str, team: str) -> None:
     page.get_by_label("Team").select_option(label=team)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(base + "/")
+    # Let the page finish loading its scripts: leaving earlier aborts them (a reported problem).
+    page.wait_for_load_state()
 
 
 def declare(page: Page, base: str) -> str:
     """Declare the incident from the full form; returns its page's URL."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
+    page.wait_for_load_state()
     page.get_by_role("link", name="Declare an incident").click()
+    page.wait_for_load_state()
     page.get_by_label("What went wrong, or what did you learn?").fill(TITLE)
     expect(page.get_by_label("Incident", exact=True)).to_be_checked()
     page.get_by_label("Severity").select_option("1")
@@ -74,8 +78,10 @@ def declare(page: Page, base: str) -> str:
     page.get_by_label("Detected").fill("2026-11-20T14:05")
     page.get_by_label("My team").check()
     page.get_by_role("button", name="Save entry").click()
+    page.wait_for_load_state()
     page.get_by_role("link", name=TITLE).click()
     expect(page.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
+    page.wait_for_load_state()
     return page.url
 
 
@@ -166,12 +172,18 @@ def test_declare_resolve_analyse_review_publish_and_read(
     htmx_settled(page)
     expect(page.locator("#incident-status")).to_contain_text("Published")
     same_page.check()
+    check_a11y(page, "a published incident")
+    page.goto(base + "/incidents")
+    expect(page.locator(".incident-row")).to_contain_text("resolved after 38 min")
+    check_a11y(page, "the incident list")
 
     alan = another_person(browser, problems)
     join_team(alan, base, "Alan", "Payments")
     alan.goto(base + "/narratives")
+    check_a11y(alan, "the published narratives")
     alan.get_by_role("link", name=TITLE).click()
     expect(alan.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
+    alan.wait_for_load_state()
     expect(alan.locator(".narrative-page")).to_contain_text(
         "A config push blanked the provider key."
     )

@@ -189,3 +189,30 @@ def test_an_incident_the_viewer_cannot_see_is_404_everywhere(client, people, mak
     assert browser.post(f"/entries/{entry.id}/{path}", {"to": "resolved"}).status_code == 404
     assert browser.get(f"/entries/{entry.id}/review").status_code == 404
     assert browser.get(f"/narratives/{entry.id}").status_code == 404
+
+
+def test_publishing_under_htmx_returns_the_incident_sections(client, people, make_incident):
+    entry = make_incident(people["author"], status=IncidentStatus.IN_REVIEW)
+    incident(entry).narrative = "What happened"
+    db.session.commit()
+    response = client.login_as(people["lead"]).post(f"/entries/{entry.id}/publish", htmx=True)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="incident"')
+    assert "Published: the whole organisation can read the narrative." in response.text
+    assert f'href="/narratives/{entry.id}"' in response.text
+
+
+def test_an_anonymous_incident_never_names_its_author_on_the_page(
+    client, new_client, people, make_incident
+):
+    entry = make_incident(people["author"], anonymous=True, status=IncidentStatus.RESOLVED)
+    author = client.login_as(people["author"])
+    author.post(
+        f"/entries/{entry.id}/timeline", {"occurred_at": "2026-11-20T09:10", "text": "Paged"}
+    )
+    author.post(f"/entries/{entry.id}/analyses", {"saw_and_did": "I rolled back."})
+    page = new_client().login_as(people["teammate"]).get(f"/entries/{entry.id}").text
+    sections = page[page.index('<div id="incident"') : page.index('id="improvements"')]
+    assert "Author" not in sections
+    assert "— a teammate" in sections and "<h3>a teammate</h3>" in sections
+    assert "Author" in author.get(f"/entries/{entry.id}").text, "the author sees their own name"

@@ -44,10 +44,12 @@ def tags_named(names: list[str]) -> list[Tag]:
     if missing:
         # Another request may be adding the same new tag right now; on PostgreSQL both run
         # at once and the second INSERT would break the unique name (a 500). Let the
-        # database keep whichever row comes first, then read the rows as they are.
+        # database keep whichever row comes first, then read the rows as they are. In
+        # sorted order, so two requests wait for each other's names in one order, never
+        # in a circle (a deadlock).
         db.session.execute(
             _insert(db.session.get_bind().dialect.name)(Tag)
-            .values([{"name": name} for name in missing])
+            .values([{"name": name} for name in sorted(missing)])
             .on_conflict_do_nothing(index_elements=["name"])
         )
         added = db.session.scalars(select(Tag).where(Tag.name.in_(missing)))

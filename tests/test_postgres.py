@@ -7,7 +7,7 @@ request run into it, then commits, so the race happens every time, not by luck.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,10 +33,13 @@ def other_request(app: Flask) -> Iterator[psycopg.Connection]:
 
 
 def post_into_the_race(
-    client: Client, other: psycopg.Connection, data: dict[str, str]
+    client: Client,
+    other: psycopg.Connection,
+    data: dict[str, str],
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> TestResponse:
-    """POST /entries while ``other`` holds its uncommitted rows; commit them once the
-    request waits on them (a row lock), and return the response."""
+    """POST /entries while ``other`` holds its uncommitted rows; once the request waits on
+    them (a row lock), run ``meanwhile``, commit them, and return the response."""
     data = {"csrf_token": client.csrf_token(), **data}
     with (
         ThreadPoolExecutor(1) as pool,
@@ -48,6 +51,7 @@ def post_into_the_race(
             assert time.monotonic() < deadline, "the request never waited on the other's rows"
             assert not pending.done(), pending.result().text[:500]
             time.sleep(0.02)
+        meanwhile()
         other.commit()
         return pending.result(timeout=10)
 
@@ -73,6 +77,26 @@ def test_two_requests_adding_the_same_new_tag_both_save(
     entry = db.session.scalar(select(Entry))
     assert [tag.name for tag in entry.tags] == ["flaky-ci"]
     assert db.session.scalar(select(func.count(Tag.id))) == 1
+
+
+def test_requests_adding_the_same_new_tags_in_other_orders_never_deadlock(
+    client: Client, author: Any, other_request: psycopg.Connection
+) -> None:
+    """The other request adds "alpha" then "zulu"; ours was typed "zulu, alpha". Had ours
+    taken "zulu" first, each would wait for the other's name: PostgreSQL's deadlock."""
+    client.login_as(author)
+    other_request.execute("INSERT INTO tags (name) VALUES ('alpha')")
+
+    response = post_into_the_race(
+        client,
+        other_request,
+        {"title": "Order", "tags": "zulu, alpha"},
+        meanwhile=lambda: other_request.execute("INSERT INTO tags (name) VALUES ('zulu')"),
+    )
+
+    assert response.status_code == 303
+    db.session.commit()
+    assert sorted(db.session.scalars(select(Tag.name))) == ["alpha", "zulu"]
 
 
 def test_a_resent_form_racing_the_first_copy_saves_one_entry(

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from learnapp.entries import bp
 from learnapp.entries.forms import EntryForm, FeedFilterForm, NewEntryForm
+from learnapp.entries.page import render_entry_page
 from learnapp.entries.queries import (
     Cursor,
     can_delete,
@@ -27,9 +28,6 @@ from learnapp.entries.queries import (
 from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
-from learnapp.improvements.views import section_context
-from learnapp.incidents.sections import incident_context
-from learnapp.search.related import related_entries
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
@@ -107,9 +105,7 @@ def show_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
     if is_fragment_request():
         return render_template("entries/_entry_body.html", entry=entry)
-    related = related_entries(entry, current_user)
-    context = {**section_context(entry), **incident_context(entry)}
-    return render_template("entries/show.html", related=related, **context)
+    return render_entry_page(entry)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])

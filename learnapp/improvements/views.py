@@ -7,16 +7,13 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from learnapp.auth.views import safe_next
-from learnapp.celebrate.counts import improvement_cheer_options
+from learnapp.entries.page import render_entry_page
 from learnapp.entries.queries import load_visible_entry
 from learnapp.extensions import db
-from learnapp.htmx import is_fragment_request, page_or_fragment
+from learnapp.htmx import is_fragment_request
 from learnapp.idempotency import create_once
 from learnapp.improvements import bp
 from learnapp.improvements.forms import (
@@ -34,6 +31,7 @@ from learnapp.improvements.queries import (
     possible_owners,
     who_can_move,
 )
+from learnapp.improvements.section import section_context
 from learnapp.improvements.writing import (
     MOVE_LABELS,
     REOPEN,
@@ -49,25 +47,12 @@ from learnapp.models import Entry
 Page = str | Response | tuple[str, int]
 
 
-def section_context(entry: Entry, form: NewImprovementForm | None = None, **extra: Any) -> dict:
-    """What the entry page's improvements section shows (also used by the entry page)."""
-    improvements = db.session.scalars(
-        select(Improvement)
-        .where(Improvement.entry_id == entry.id)
-        .options(joinedload(Improvement.owner), *improvement_cheer_options(current_user))
-        .order_by(Improvement.created_at, Improvement.id)
-    ).all()
-    set_committed_value(entry, "improvements", list(improvements))
-    if form is None:
-        form = NewImprovementForm(possible_owners(entry), formdata=None)
-        form.owner.data = current_user.id
-    no_change_form = extra.pop("no_change_form", None) or NoChangeForm(formdata=None)
-    return {"entry": entry, "improvement_form": form, "no_change_form": no_change_form, **extra}
-
-
 def _section(entry: Entry, status: int = 200, **context: Any) -> Page:
+    """The improvements section for htmx; else the whole entry page around it."""
+    if not is_fragment_request():
+        return render_entry_page(entry, status, improvements=context)
     context = section_context(entry, **context)
-    return page_or_fragment("entries/show.html", "improvements/_section.html", status, **context)
+    return render_template("improvements/_section.html", **context), status
 
 
 @bp.post("/entries/<int:entry_id>/improvements")

@@ -131,9 +131,7 @@ def answer(
 
 
 def render_entry_page(entry: Entry, status: int = 200, **overrides: Any) -> tuple[str, int]:
-    """The whole entry page with its incident sections (and improvements)."""
-    from learnapp.improvements.views import section_context
+    """The whole entry page, with ``overrides`` for the incident sections."""
+    from learnapp.entries.page import render_entry_page as render_page  # it imports us
 
-    context = section_context(entry)
-    context.update(incident_context(entry, **overrides))
-    return render_template("entries/show.html", **context), status
+    return render_page(entry, status, **overrides)

@@ -26,6 +26,7 @@ from learnapp.extensions import db
 from learnapp.improvements.figures import Figures, Period, compute_figures
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, Status
 from learnapp.incidents.models import Incident
+from learnapp.incidents.queries import published_query
 from learnapp.models import Entry, Kind, User
 
 NEW_SHOWN = 15  # new lessons (and, apart, incidents) listed; the rest are a link away
@@ -214,16 +215,11 @@ def _new_entries(reader: User, period: Period) -> tuple[list[NewEntry], list[New
 
 
 def _narratives(reader: User, period: Period) -> list[Narrative]:
+    # A published narrative is for the whole organisation, whatever its entry's visibility.
     rows = db.session.scalars(
-        select(Incident)
-        .join(Incident.entry)
-        .where(
-            visible_to(reader),
-            Incident.published_at.is_not(None),
-            period.contains(Incident.published_at),
-        )
+        published_query()
+        .where(period.contains(Incident.published_at))
         .order_by(Incident.published_at, Incident.id)
-        .options(contains_eager(Incident.entry))
     )
     return [Narrative(i.entry_id, i.entry.title, i.severity_name) for i in rows]
 

@@ -322,3 +322,28 @@ def test_the_week_after_week_53_is_week_1_of_the_next_iso_year():
     assert IsoWeek(2027, 1).shifted(-1) == IsoWeek(2026, 53)
     assert IsoWeek.of(datetime(2027, 1, 1).date()) == IsoWeek(2026, 53)
     assert IsoWeek(2026, 53).label == "Week 53, 28 December 2026-3 January 2027"
+
+
+def test_a_published_narrative_reaches_readers_who_cannot_see_its_entry(people, make_entry):
+    private = make_entry(
+        people["author"],
+        title="Private outage",
+        kind=Kind.INCIDENT,
+        created_at=IN_WEEK,
+        visibility=Visibility.PRIVATE,
+    )
+    db.session.add(
+        Incident(
+            entry=private,
+            severity=1,
+            status=IncidentStatus.PUBLISHED,
+            started_at=IN_WEEK,
+            detected_at=IN_WEEK,
+            resolved_at=IN_WEEK,
+            published_at=IN_WEEK + timedelta(hours=1),
+        )
+    )
+    db.session.commit()
+    digest = compose_digest(people["other_team"], WEEK, UTC_ZONE)
+    assert [n.title for n in digest.narratives] == ["Private outage"]
+    assert titles(digest.incidents) == [], "the incident itself stays private"

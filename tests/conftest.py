@@ -193,18 +193,31 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return f"sqlite:///{request.getfixturevalue('database_path')}"
 
 
-@pytest.fixture
-def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated database no other test touches (for tests that change the schema or
-    serve it from other processes); on PostgreSQL a fresh copy of the template."""
+def _own_database(request: pytest.FixtureRequest, folder: Path) -> str:
+    """A migrated database for ``request``'s fixture alone, gone when that fixture ends."""
     if ON_POSTGRES:
         databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
         url = databases.copy_of_template()
         request.addfinalizer(lambda: databases.drop(url))
         return url
-    path = tmp_path / "own.sqlite3"
+    path = folder / "own.sqlite3"
     shutil.copyfile(request.getfixturevalue("migrated_template"), path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database no other test touches (for tests that change the schema or
+    serve it from other processes); on PostgreSQL a fresh copy of the template."""
+    return _own_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """Like ``own_database_url``, shared by the tests of one module (a server they share)."""
+    return _own_database(request, tmp_path_factory.mktemp("module-database"))
 
 
 @pytest.fixture

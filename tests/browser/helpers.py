@@ -23,6 +23,8 @@ def register(page: Page, base_url: str, name: str, email: str | None = None) -> 
     fill_registration(page, name, email)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(base_url + "/")
+    # Let the feed finish loading its scripts: navigating on at once aborts them (a failure).
+    page.wait_for_load_state("load")
     return email
 
 
@@ -40,6 +42,7 @@ def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> N
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(base_url + "/")
+    page.wait_for_load_state("load")
 
 
 def quick_entry_title(page: Page) -> Locator:

@@ -70,6 +70,7 @@ def test_cheer_on_the_board_then_load_more_of_my_history(
     base = live_server.base_url
     log_in(page, base, organisation["alan"])
     page.get_by_role("link", name="Celebrate").click()
+    page.wait_for_load_state("load")
     item = page.locator(".improvement").filter(has_text="Purge the CDN on deploy")
     expect(item).to_contain_text("by Grace")
     check_a11y(page, "the celebration board")
@@ -87,6 +88,7 @@ def test_cheer_on_the_board_then_load_more_of_my_history(
     same_page.check()
 
     page.get_by_role("link", name="My lessons").click()
+    page.wait_for_load_state("load")
     titles = page.locator("#history-list article h3")
     expect(titles).to_have_count(2)
     history = SameDocument(page)

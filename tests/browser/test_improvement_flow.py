@@ -24,6 +24,7 @@ def open_new_lesson(page: Page, base: str, title: str) -> None:
     page.keyboard.press("Enter")
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    page.wait_for_load_state("load")
 
 
 def improvement_item(page: Page):

@@ -174,6 +174,11 @@ def test_public_routes_answer_signed_out(client):
 
 @pytest.fixture
 def world(make_user, make_entry) -> dict[str, Any]:
+    return build_world(make_user, make_entry)
+
+
+def build_world(make_user: Any, make_entry: Any) -> dict[str, Any]:
+    """The people and, per visibility, the ids of the entry and its parts."""
     people = {
         "author": make_user("Author"),
         "teammate": make_user("Teammate"),
@@ -246,6 +251,7 @@ def url_for_rule(rule: str, world: dict[str, Any], obj: str) -> str:
         "user_id": world["people"]["bystander"].id,
         "person_id": world["people"]["author"].id,
         "week": str(IsoWeek.containing(utcnow(), UTC)),
+        "token": "not-a-real-token",
     }
     url = rule
     for name, value in values.items():

@@ -80,7 +80,7 @@ def incident_context(entry: Entry, **overrides: Any) -> dict[str, Any]:
         "preview": None,
     }
     context.update(overrides)
-    context.setdefault("status_form", StatusForm(formdata=None))
+    context.setdefault("incident_status_form", StatusForm(formdata=None))
     context.setdefault("event_form", NewEventForm(formdata=None))
     context.setdefault("analysis_form", AnalysisForm(formdata=None, obj=own))
     context.setdefault("notes_form", ReviewNotesForm(formdata=None, obj=incident))

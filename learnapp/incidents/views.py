@@ -57,7 +57,7 @@ def change_status(entry_id: int) -> Page:
     entry, incident = load_workable(entry_id)
     form = StatusForm(started_at=incident.started_at)
     if not form.validate_on_submit():
-        return answer(entry, "incident", status=422, incident=incident, status_form=form)
+        return answer(entry, "incident", status=422, incident=incident, incident_status_form=form)
     target, expected = IncidentStatus(form.to.data), IncidentStatus(form.expected.data)
     if target not in MOVES[expected]:
         abort(400, f"An incident cannot move from {expected.label} to {target.label}.")

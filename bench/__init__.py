@@ -1,0 +1,1 @@
+"""Benchmarks of learnapp (issue 8): a dataset generator and bench/run."""

@@ -176,6 +176,8 @@ class Entry(db.Model):
         Index("ix_entries_feed", "created_at", "id"),
         Index("ix_entries_team_feed", "team_id", "created_at", "id"),
         Index("ix_entries_author_feed", "author_id", "created_at", "id"),
+        # A team's shared entries, for counts of what a reader sees beyond the organisation's.
+        Index("ix_entries_team_visibility", "team_id", "visibility"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,7 +196,9 @@ class Entry(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Not indexed: "deleted_at IS NULL" holds for nearly every row, and SQLite without
+    # statistics would pick such an index over the feed's and sort the whole table.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "No change needed", with why: the entry counts as handled without an improvement.
     no_change_reason: Mapped[str | None] = mapped_column(Text)
     no_change_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -60,7 +60,9 @@ class Incident(db.Model):
         Index("ix_incidents_started", "started_at", "id"),
         Index("ix_incidents_status", "status", "started_at", "id"),
         Index("ix_incidents_severity", "severity", "started_at", "id"),
-        Index("ix_incidents_published", "published_at", "id"),
+        # Led by the status, like ix_incidents_status: "published, newest first" must find
+        # this one, or SQLite takes the other and sorts every published incident.
+        Index("ix_incidents_published", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

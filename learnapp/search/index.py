@@ -60,12 +60,15 @@ def document_of(row: Entry | Improvement) -> tuple[str, int, str, str]:
     return "improvement", row.id, row.title, row.details or ""
 
 
-def match_expression(terms: list[str], any_term: bool = False) -> str:
-    """The backend's query text for ``terms``: every term (or any), each as a prefix."""
+def match_expression(terms: list[str], any_term: bool = False, prefix: bool = True) -> str:
+    """The backend's query text for ``terms``: every term (or any), each as a prefix
+    (or, without ``prefix``, as the word itself)."""
     if db.engine.dialect.name == "postgresql":
-        return (" | " if any_term else " & ").join(f"{t}:*" for t in terms)
+        star = ":*" if prefix else ""
+        return (" | " if any_term else " & ").join(f"{t}{star}" for t in terms)
     # Quoted, so FTS5 syntax in what people type (AND, NEAR, quotes) is just text.
-    return (" OR " if any_term else " ").join(f'"{t}"*' for t in terms)
+    star = "*" if prefix else ""
+    return (" OR " if any_term else " ").join(f'"{t}"{star}' for t in terms)
 
 
 def _upsert(connection: Connection, document: tuple[str, int, str, str]) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
 from learnapp.entries.queries import visible_to
 from learnapp.extensions import db
 from learnapp.models import ContributingFactor, Entry, User, entry_tags
 from learnapp.search.index import terms_of
-from learnapp.search.queries import hits
+from learnapp.search.queries import recent_hits
 
 SHOWN = 5
 CANDIDATES = 50
@@ -19,41 +19,48 @@ CANDIDATES = 50
 TAG_WEIGHT, FACTOR_WEIGHT, WORDS_WEIGHT = 3, 2, 1
 
 
-def related_entries(entry: Entry, viewer: User) -> list[Entry]:
-    """Up to five entries from before ``entry`` that the viewer may see, most related first."""
-    scores: Counter[int] = Counter()
-    tag_ids = [tag.id for tag in entry.tags]
-    if tag_ids:
-        shared = db.session.execute(
-            select(entry_tags.c.entry_id, func.count())
-            .where(entry_tags.c.tag_id.in_(tag_ids), entry_tags.c.entry_id != entry.id)
+def _candidates(entry: Entry) -> Select | None:
+    """One statement of (entry id, score) rows: per earlier entry (by id) that shares tags,
+    factors or title words with ``entry``, each kind of likeness its 50 best or newest."""
+    parts: list[Select] = []
+    if tag_ids := [tag.id for tag in entry.tags]:
+        tags = (
+            select(entry_tags.c.entry_id, (TAG_WEIGHT * func.count()).label("score"))
+            .where(entry_tags.c.tag_id.in_(tag_ids), entry_tags.c.entry_id < entry.id)
             .group_by(entry_tags.c.entry_id)
             .order_by(func.count().desc(), entry_tags.c.entry_id.desc())
             .limit(CANDIDATES)
+            .subquery("shared_tags")
         )
-        for entry_id, count in shared:
-            scores[entry_id] += TAG_WEIGHT * count
-    factors = [factor.factor for factor in entry.factors]
-    if factors:
-        shared = db.session.execute(
-            select(ContributingFactor.entry_id, func.count())
-            .where(ContributingFactor.factor.in_(factors), ContributingFactor.entry_id != entry.id)
-            .group_by(ContributingFactor.entry_id)
+        parts.append(select(tags.c.entry_id, tags.c.score))
+    if factors := [factor.factor for factor in entry.factors]:
+        column = ContributingFactor.entry_id
+        shared = (
+            select(column, (FACTOR_WEIGHT * func.count()).label("score"))
+            .where(ContributingFactor.factor.in_(factors), column < entry.id)
+            .group_by(column)
+            .order_by(column.desc())
             .limit(CANDIDATES)
+            .subquery("shared_factors")
         )
-        for entry_id, count in shared:
-            scores[entry_id] += FACTOR_WEIGHT * count
-    words = [t for t in terms_of(entry.title) if len(t) > 3]
-    if words:
-        found = hits("entry", words, any_term=True)
-        ranked = db.session.scalars(
-            select(found.c.ref_id)
-            .where(found.c.ref_id != entry.id)
-            .order_by(found.c.rank)
-            .limit(CANDIDATES)
-        )
-        for position, entry_id in enumerate(ranked):
-            scores[entry_id] += WORDS_WEIGHT * (1 + (CANDIDATES - position) / CANDIDATES)
+        parts.append(select(shared.c.entry_id, shared.c.score))
+    if words := [t for t in terms_of(entry.title) if len(t) > 3]:
+        found = recent_hits("entry", words, entry.id, CANDIDATES)
+        parts.append(select(found.c.ref_id, literal_column(str(WORDS_WEIGHT))))
+    if len(parts) > 1:
+        return union_all(*parts)  # type: ignore[return-value]
+    return parts[0] if parts else None
+
+
+def related_entries(entry: Entry, viewer: User) -> list[Entry]:
+    """Up to five entries from before ``entry`` that the viewer may see, most related first
+    (two statements: the candidates and their scores, then the visible ones among them)."""
+    query = _candidates(entry)
+    if query is None:
+        return []
+    scores: Counter[int] = Counter()
+    for entry_id, score in db.session.execute(query):
+        scores[entry_id] += score
     if not scores:
         return []
     candidates = db.session.scalars(

@@ -73,11 +73,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from learnapp import cli, database, errors, formatting, htmx, markdown, ratelimit, security
+    from learnapp import (
+        choices,
+        cli,
+        database,
+        errors,
+        formatting,
+        htmx,
+        markdown,
+        ratelimit,
+        security,
+    )
 
     with app.app_context():
         database.configure_engine(app, db.engine)
     security.init_app(app)
+    choices.init_app(app)
     htmx.init_app(app)
     markdown.init_app(app)
     formatting.init_app(app)

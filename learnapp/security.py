@@ -10,10 +10,11 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, redirect, request, url_for
+from sqlalchemy.orm import joinedload
 
 from learnapp.extensions import db, login_manager
 from learnapp.htmx import is_fragment_request, redirect_for_htmx
-from learnapp.models import User
+from learnapp.models import Membership, User
 
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's defaults (meets ASVS 5.0)
 # Verified against when the email is unknown, so both failures cost the same time.
@@ -63,7 +64,10 @@ def load_user(user_id: str) -> User | None:
     ident, _, version = user_id.partition(":")
     if not (ident.isdigit() and version.isdigit() and len(ident) < 19):
         return None
-    user = db.session.get(User, int(ident))
+    # The memberships (and their teams) come in the same query: every page asks for them.
+    user = db.session.get(
+        User, int(ident), options=[joinedload(User.memberships).joinedload(Membership.team)]
+    )
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from learnapp.extensions import db
-from learnapp.models import Membership, Role, Team, User
+from learnapp import choices as choices_cache
+from learnapp.models import Membership, Role, User
 
 
 def team_choices(none_label: str | None = None) -> list[SelectChoice]:
     """Every team as a select option; with ``none_label``, a first option 0 for "none"."""
-    teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    choices = [SelectChoice(team_id, name) for team_id, name in teams]
+    choices = [SelectChoice(team_id, name) for team_id, name in choices_cache.teams()]
     return ([SelectChoice(0, none_label)] if none_label else []) + choices
 
 

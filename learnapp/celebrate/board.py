@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from learnapp.celebrate import bp
 from learnapp.celebrate.counts import improvement_cheer_options
 from learnapp.celebrate.models import Cheer
-from learnapp.celebrate.trend import HEIGHT, WIDTH, bars, weekly_counts
+from learnapp.celebrate.trend import HEIGHT, WIDTH, bars, trend_columns, week_bounds, weeks_from
 from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
 from learnapp.extensions import db
 from learnapp.formatting import viewer_zone
@@ -120,10 +120,15 @@ def board() -> tuple[str, int]:
     if request.args.get("after") and is_fragment_request():
         return render_template("celebrate/_done_page.html", **context), 200
     today = now.astimezone(viewer_zone()).date()
-    weeks = weekly_counts(current_user, today, viewer_zone())
+    mondays, bounds = week_bounds(today, viewer_zone())
+    # The trend's counts travel with the figures' totals: one statement for both.
+    figures = compute_figures(
+        current_user, None, period, open_now=False, extra=trend_columns(current_user, bounds)
+    )
+    weeks = weeks_from(mondays, figures.extra)
     context.update(
         period=period,
-        figures=compute_figures(current_user, None, period),
+        figures=figures,
         thanked=thanked_for_sharing(current_user, period),
         weeks=weeks,
         bars=bars(weeks),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.orm import with_expression
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -23,13 +23,19 @@ def entry_thanks_options(viewer: User) -> list[LoaderOption]:
     ]
 
 
-def improvement_cheer_options(viewer: User) -> list[LoaderOption]:
-    """Load ``Improvement.cheer_count`` and ``cheered_by_me`` in the improvements' query."""
-    count = (
+def improvement_cheer_count() -> ScalarSelect[int]:
+    """How many cheers the improvement of the enclosing query has (a correlated count)."""
+    return (
         select(func.count(Cheer.id))
         .where(Cheer.improvement_id == Improvement.id)
         .correlate(Improvement)
-    ).scalar_subquery()
+        .scalar_subquery()
+    )
+
+
+def improvement_cheer_options(viewer: User) -> list[LoaderOption]:
+    """Load ``Improvement.cheer_count`` and ``cheered_by_me`` in the improvements' query."""
+    count = improvement_cheer_count()
     mine = exists().where(Cheer.improvement_id == Improvement.id, Cheer.user_id == viewer.id)
     return [
         with_expression(Improvement.cheer_count, count),

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from flask import g
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import joinedload
 
-from learnapp.celebrate.counts import improvement_cheer_options
+from learnapp.celebrate.counts import improvement_cheer_count
 from learnapp.celebrate.models import Cheer
 from learnapp.digest.weeks import IsoWeek
 from learnapp.entries.queries import visible_to
@@ -129,8 +130,9 @@ def compose_digest(reader: User, week: IsoWeek, zone: ZoneInfo) -> Digest:
         narratives=_narratives(reader, period),
         oldest_open=_open(reader, period.end, None, OLDEST_SHOWN),
         my_open=_open(reader, period.end, reader.id, MINE_SHOWN),
-        figures=compute_figures(reader, None, period),
-        previous=compute_figures(reader, None, week.shifted(-1).period(zone)),
+        # The digest shows no "open now" figure: it lists the oldest open items itself.
+        figures=compute_figures(reader, None, period, open_now=False),
+        previous=compute_figures(reader, None, week.shifted(-1).period(zone), open_now=False),
         resurfaced=_resurfaced(reader, week, zone),
     )
 
@@ -140,33 +142,37 @@ def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
 
 
-def _as_done(improvement: Improvement, cheers: int) -> Done:
-    return Done(
-        improvement.id,
-        improvement.title,
-        improvement.owner.display_name,
-        improvement.lead_time,
-        cheers,
-    )
+# Lists read only the columns they show: loading each week's done improvements with their
+# entries as objects took 8 ms per reader, most of a 200-reader run.
+DONE_COLUMNS = (
+    Improvement.id,
+    Improvement.title,
+    User.display_name,
+    Improvement.status,
+    Improvement.created_at,
+    Improvement.done_at,
+)
+
+
+def _as_done(row: Row, cheers: int) -> Done:
+    ident, title, owner, status, created_at, done_at = row[:6]
+    finished = status is Status.DONE and done_at is not None
+    return Done(ident, title, owner, done_at - created_at if finished else None, cheers)
 
 
 def _done(reader: User, period: Period) -> list[Done]:
-    rows = db.session.scalars(
-        select(Improvement)
+    rows = db.session.execute(
+        select(*DONE_COLUMNS, improvement_cheer_count())
         .join(Improvement.entry)
+        .join(User, User.id == Improvement.owner_id)
         .where(
             visible_to(reader),
             Improvement.status == Status.DONE,
             period.contains(Improvement.done_at),
         )
         .order_by(Improvement.done_at, Improvement.id)
-        .options(
-            contains_eager(Improvement.entry),
-            joinedload(Improvement.owner),
-            *improvement_cheer_options(reader),
-        )
     )
-    return [_as_done(i, i.cheer_count or 0) for i in rows]
+    return [_as_done(row, row[6] or 0) for row in rows]
 
 
 def _most_cheered(reader: User, period: Period) -> list[Done]:
@@ -178,15 +184,15 @@ def _most_cheered(reader: User, period: Period) -> list[Done]:
         .subquery()
     )
     rows = db.session.execute(
-        select(Improvement, cheers.c.n)
+        select(*DONE_COLUMNS, cheers.c.n)
         .join(cheers, cheers.c.improvement_id == Improvement.id)
         .join(Improvement.entry)
+        .join(User, User.id == Improvement.owner_id)
         .where(visible_to(reader))
         .order_by(cheers.c.n.desc(), Improvement.id)
         .limit(CHEERED_SHOWN)
-        .options(contains_eager(Improvement.entry), joinedload(Improvement.owner))
     ).all()
-    return [_as_done(improvement, n) for improvement, n in rows]
+    return [_as_done(row, row[6]) for row in rows]
 
 
 def _new_entries(reader: User, period: Period) -> tuple[list[NewEntry], list[NewEntry], bool]:
@@ -215,21 +221,32 @@ def _new_entries(reader: User, period: Period) -> tuple[list[NewEntry], list[New
 
 
 def _narratives(reader: User, period: Period) -> list[Narrative]:
-    # A published narrative is for the whole organisation, whatever its entry's visibility.
-    rows = db.session.scalars(
-        published_query()
-        .where(period.contains(Incident.published_at))
-        .order_by(Incident.published_at, Incident.id)
-    )
-    return [Narrative(i.entry_id, i.entry.title, i.severity_name) for i in rows]
+    # A published narrative is for the whole organisation, whatever its entry's visibility:
+    # every reader's digest of a week lists the same ones, read once per run (or request).
+    known: dict[Period, list[Narrative]] = g.setdefault("digest_narratives", {})
+    if period not in known:
+        rows = db.session.scalars(
+            published_query()
+            .where(period.contains(Incident.published_at))
+            .order_by(Incident.published_at, Incident.id)
+        )
+        known[period] = [Narrative(i.entry_id, i.entry.title, i.severity_name) for i in rows]
+    return known[period]
 
 
 def _open(reader: User, until: datetime | None, owner_id: int | None, limit: int) -> list[OpenItem]:
     query = (
-        select(Improvement)
+        select(
+            Improvement.id,
+            Improvement.title,
+            User.display_name,
+            Improvement.priority,
+            Improvement.status,
+            Improvement.created_at,
+        )
         .join(Improvement.entry)
+        .join(User, User.id == Improvement.owner_id)
         .where(visible_to(reader), Improvement.status.in_(OPEN_STATUSES))
-        .options(contains_eager(Improvement.entry), joinedload(Improvement.owner))
         .limit(limit)
     )
     if until is not None:
@@ -243,14 +260,14 @@ def _open(reader: User, until: datetime | None, owner_id: int | None, limit: int
         )
     return [
         OpenItem(
-            i.id,
-            i.title,
-            i.owner.display_name,
-            i.priority_label,
-            i.status.label,
-            (until - i.created_at) if until else timedelta(0),
+            ident,
+            title,
+            owner,
+            f"P{priority}",
+            status.label,
+            (until - created_at) if until else timedelta(0),
         )
-        for i in db.session.scalars(query)
+        for ident, title, owner, priority, status, created_at in db.session.execute(query)
     ]
 
 

@@ -121,12 +121,14 @@ def feed_page(
         .options(
             joinedload(Entry.author),
             joinedload(Entry.team),
+            # The repair states come joined (a few rows per entry); the tags apart, since
+            # SQLite builds a temporary index of every tagging for a joined many-to-many.
             selectinload(Entry.tags),
-            selectinload(Entry.improvements),
+            joinedload(Entry.improvements),
             *entry_thanks_options(viewer),
         )
     )
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query).unique())
     more = len(rows) > page_size
     rows = rows[:page_size]
     return FeedPage(rows, Cursor.after(rows[-1]) if more else None)

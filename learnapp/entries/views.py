@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from learnapp.database import reads_only
 from learnapp.entries import bp
 from learnapp.entries.forms import EntryForm, FeedFilterForm, NewEntryForm
 from learnapp.entries.page import render_entry_page
@@ -68,6 +69,9 @@ def create_entry() -> Page:
     if not form.validate_on_submit():
         return _invalid_new_entry(form)
     entry = create_entry_once(form, current_user)
+    # Committed: rendering the answer only reads, so it must not hold SQLite's write lock
+    # (every other writer would queue behind this fragment).
+    reads_only()
     if not is_fragment_request():
         flash("Saved. Thank you for sharing what you learned.", "success")
         return redirect(url_for("entries.feed"), 303)

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal, or_, select, true
 
+from learnapp import choices
 from learnapp.entries.queries import visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, Status
-from learnapp.models import Entry, User
+from learnapp.models import Entry, User, Visibility
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Figures:
     lead_times: list[timedelta]
     open_count: int
     oldest_open: OldestOpen | None
+    extra: tuple = ()  # values of the extra subqueries a page asked for (see compute_figures)
 
     @property
     def conversion(self) -> float | None:
@@ -95,8 +98,68 @@ def _in_scope(viewer: User, team_id: int | None) -> ColumnElement[bool]:
     return and_(scope, Entry.team_id == team_id) if team_id else scope
 
 
-def compute_figures(viewer: User, team_id: int | None, period: Period) -> Figures:
-    """The repair figures for ``team_id`` (or the organisation) over ``period``."""
+def _open_count(viewer: User, team_id: int | None) -> ColumnElement[int]:
+    """How many improvements the viewer sees open: the organisation-wide ones, counted for
+    every viewer alike and kept a few seconds (``learnapp.choices``), plus the viewer's
+    own and their teams' exactly. Counting them all for each page took 20 ms at 30,000
+    improvements, and grew with the years."""
+    is_open = Improvement.status.in_(OPEN_STATUSES)
+    team = [Entry.team_id == team_id] if team_id else []
+    everyone = (
+        select(func.count())
+        .select_from(Improvement)
+        .join(Improvement.entry)
+        .where(is_open, Entry.visibility == Visibility.ORG, Entry.deleted_at.is_(None), *team)
+    )
+    shared = choices.cached(
+        f"open-improvements-{team_id or 0}", lambda: db.session.scalar(everyone)
+    )
+    # Implied by visible_to for entries outside the organisation's, and spelled out so the
+    # database reads them from the author's and the teams' indexes.
+    mine = Entry.author_id == viewer.id
+    if team_ids := viewer.team_ids:
+        mine = or_(mine, and_(Entry.visibility == Visibility.TEAM, Entry.team_id.in_(team_ids)))
+    own = (
+        select(func.count())
+        .select_from(Improvement)
+        .join(Improvement.entry)
+        .where(is_open, visible_to(viewer), Entry.visibility != Visibility.ORG, mine, *team)
+    )
+    # Uncorrelated: it reads its own rows (the totals' query reads entries too).
+    return literal(shared) + own.scalar_subquery().correlate(None)
+
+
+def open_now_columns(viewer: User, team_id: int | None) -> list[ColumnElement]:
+    """How many improvements are open, and the oldest one's id, title and creation time,
+    as scalar expressions (the oldest is one row of the ``created`` index)."""
+    in_scope = (
+        select(Improvement.id)
+        .join(Improvement.entry)
+        .where(_in_scope(viewer, team_id), Improvement.status.in_(OPEN_STATUSES))
+    )
+    oldest = in_scope.order_by(Improvement.created_at, Improvement.id).limit(1).subquery()
+    return [
+        _open_count(viewer, team_id),
+        *(
+            select(column).join(oldest, Improvement.id == oldest.c.id).scalar_subquery()
+            for column in (Improvement.id, Improvement.title, Improvement.created_at)
+        ),
+    ]
+
+
+def compute_figures(
+    viewer: User,
+    team_id: int | None,
+    period: Period,
+    open_now: bool = True,
+    extra: Sequence[ScalarSelect] = (),
+) -> Figures:
+    """The repair figures for ``team_id`` (or the organisation) over ``period``.
+
+    Two statements: one row of totals (with what is open now, unless ``open_now`` is
+    false, and the values of the ``extra`` scalar subqueries a page wants in the same
+    trip, kept in ``Figures.extra``), and the lead times of the period's done improvements.
+    """
     live = (
         select(Improvement.id)
         .where(Improvement.entry_id == Entry.id, Improvement.status != Status.DROPPED)
@@ -108,13 +171,23 @@ def compute_figures(viewer: User, team_id: int | None, period: Period) -> Figure
         .exists()
     )
     handled = or_(live, Entry.no_change_reason.is_not(None))
-    entries, converted, repaired = db.session.execute(
+    # Uncorrelated: the subqueries read their own rows, evaluated once, not per entry.
+    others = [
+        c.correlate(None) if isinstance(c, ScalarSelect) else c
+        for c in [*(open_now_columns(viewer, team_id) if open_now else []), *extra]
+    ]
+    totals = db.session.execute(
         select(
             func.count(Entry.id),
             func.coalesce(func.sum(case((handled, 1), else_=0)), 0),
             func.coalesce(func.sum(case((done, 1), else_=0)), 0),
+            *others,
         ).where(_in_scope(viewer, team_id), period.contains(Entry.created_at))
     ).one()
+    entries, converted, repaired = totals[:3]
+    rest = list(totals[3:])
+    open_count, *oldest = rest[:4] if open_now else (0, None)
+    extra_values = tuple(rest[4:] if open_now else rest)
 
     finished = db.session.execute(
         select(Improvement.created_at, Improvement.done_at)
@@ -126,19 +199,12 @@ def compute_figures(viewer: User, team_id: int | None, period: Period) -> Figure
         )
     ).all()
 
-    oldest = db.session.execute(
-        select(Improvement.id, Improvement.title, Improvement.created_at, func.count().over())
-        .join(Improvement.entry)
-        .where(_in_scope(viewer, team_id), Improvement.status.in_(OPEN_STATUSES))
-        .order_by(Improvement.created_at, Improvement.id)
-        .limit(1)
-    ).first()
-
     return Figures(
         entries=entries,
         converted=converted,
         repaired=repaired,
         lead_times=[done_at - created_at for created_at, done_at in finished],
-        open_count=oldest[3] if oldest else 0,
-        oldest_open=OldestOpen(*oldest[:3]) if oldest else None,
+        open_count=open_count,
+        oldest_open=OldestOpen(*oldest) if oldest and oldest[0] is not None else None,
+        extra=extra_values,
     )

@@ -9,6 +9,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from learnapp.choices import People
 from learnapp.forms import line_field, text_field
 from learnapp.idempotency import new_key
 from learnapp.improvements.models import PRIORITIES, Improvement, ImprovementType, Status
@@ -41,7 +42,11 @@ class ImprovementForm(FlaskForm):
 
     def __init__(self, owners: list[User], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.owner.choices = [SelectChoice(u.id, u.display_name) for u in owners]
+        self.owner.choices = (
+            owners.options
+            if isinstance(owners, People)
+            else [SelectChoice(u.id, u.display_name) for u in owners]
+        )
 
     def validate_owner(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices}:
@@ -145,7 +150,11 @@ class BacklogFilterForm(FlaskForm):
         self.owner.choices = [
             SelectChoice("", "Anyone"),
             SelectChoice("me", "Me"),
-            *[SelectChoice(str(u.id), u.display_name) for u in people],
+            *(
+                people.text_options
+                if isinstance(people, People)
+                else [SelectChoice(str(u.id), u.display_name) for u in people]
+            ),
         ]
 
     def validate_until(self, field: DateField) -> None:

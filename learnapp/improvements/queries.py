@@ -9,7 +9,9 @@ from flask import abort
 from sqlalchemy import Select, func, literal, or_, select, tuple_
 from sqlalchemy.orm import contains_eager, defaultload, joinedload
 
+from learnapp import choices
 from learnapp.celebrate.counts import improvement_cheer_options
+from learnapp.choices import Person
 from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, ImprovementType, Status
@@ -63,21 +65,26 @@ def who_can_move(improvement: Improvement) -> str:
     return f"Only {listed} or an admin can change this improvement."
 
 
-def active_people() -> list[User]:
-    """Everyone who can sign in, by name."""
-    query = select(User).where(User.is_active_account.is_(True)).order_by(User.display_name)
-    return list(db.session.scalars(query))
+def active_people() -> list[Person]:
+    """Everyone who can sign in, by name (a copy a few seconds old at most)."""
+    return choices.active_people()
 
 
-def possible_owners(entry: Entry) -> list[User]:
+def possible_owners(entry: Entry) -> list[Person]:
     """Active people who can see ``entry``, by name: only they can own its improvements."""
-    query = select(User).where(User.is_active_account.is_(True)).order_by(User.display_name)
+    if entry.visibility is Visibility.ORG:
+        return choices.active_people()
+    query = (
+        select(User.id, User.display_name)
+        .where(User.is_active_account.is_(True))
+        .order_by(User.display_name, User.id)
+    )
     if entry.visibility is Visibility.PRIVATE:
         query = query.where(User.id == entry.author_id)
-    elif entry.visibility is Visibility.TEAM:
+    else:
         members = select(Membership.user_id).where(Membership.team_id == entry.team_id)
         query = query.where(or_(User.id == entry.author_id, User.id.in_(members)))
-    return list(db.session.scalars(query))
+    return [Person(*row) for row in db.session.execute(query)]
 
 
 @dataclass

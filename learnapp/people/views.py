@@ -12,7 +12,12 @@ from learnapp.forms import line_field
 from learnapp.htmx import is_fragment_request
 from learnapp.models import User
 from learnapp.people import bp
-from learnapp.people.queries import history_page, owned_improvements, person_figures
+from learnapp.people.queries import (
+    PersonFigures,
+    history_page,
+    owned_improvements,
+    person_figures,
+)
 
 
 class HistoryFilterForm(FeedFilterForm):
@@ -26,19 +31,25 @@ class HistoryFilterForm(FeedFilterForm):
 @bp.get("/people/<int:person_id>")
 @login_required
 def history(person_id: int) -> tuple[str, int]:
-    person = db.session.get(User, person_id) if 0 < person_id <= MAX_ID else None
+    if not 0 < person_id <= MAX_ID:
+        abort(404)
+    if is_fragment_request():  # a further page: no figures
+        person, figures = db.session.get(User, person_id), None
+    else:
+        person, figures = person_figures(person_id, current_user)
     if person is None:
         abort(404)
-    return _render_history(person)
+    return _render_history(person, figures)
 
 
 @bp.get("/me")
 @login_required
 def my_history() -> tuple[str, int]:
-    return _render_history(current_user)
+    figures = None if is_fragment_request() else person_figures(current_user.id, current_user)[1]
+    return _render_history(current_user, figures)
 
 
-def _render_history(person: User) -> tuple[str, int]:
+def _render_history(person: User, figures: PersonFigures | None) -> tuple[str, int]:
     filters = HistoryFilterForm(formdata=request.args)
     valid = filters.validate()
     cursor = Cursor.decode(request.args.get("cursor"))
@@ -61,9 +72,10 @@ def _render_history(person: User) -> tuple[str, int]:
     }
     if is_fragment_request():
         return render_template("people/_history_page.html", **context), 200 if valid else 422
+    open_improvements, done_improvements = owned_improvements(person, current_user)
     context.update(
-        figures=person_figures(person, current_user),
-        open_improvements=owned_improvements(person, current_user, open_=True),
-        done_improvements=owned_improvements(person, current_user, open_=False),
+        figures=figures,
+        open_improvements=open_improvements,
+        done_improvements=done_improvements,
     )
     return render_template("people/history.html", **context), 200 if valid else 422

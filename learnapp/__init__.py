@@ -74,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from learnapp import (
+        assets,
         choices,
         cli,
         database,
@@ -89,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         database.configure_engine(app, db.engine)
     security.init_app(app)
     choices.init_app(app)
+    assets.init_app(app)
     htmx.init_app(app)
     markdown.init_app(app)
     formatting.init_app(app)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HTMX := static/vendor/htmx.min.js
 
-.PHONY: install run test test-postgres test-fast serve lint format screenshot clean
+.PHONY: install run test test-postgres test-fast serve lint format screenshot clean bench
 
 install: $(VENV)/.installed $(HTMX)
 
@@ -58,6 +58,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The benchmark (bench/README.md): wrk against gunicorn on generated data, written to
+# bench/RESULTS.md. Not part of `make test`; needs Debian's wrk.
+bench: install
+	bench/run
 
 screenshot: install
 	LEARNAPP_SCREENSHOT=docs/home.png $(BIN)/pytest tests/browser/test_screenshot.py -q

@@ -11,7 +11,9 @@ import os
 import secrets
 
 import psycopg
-from sqlalchemy import MetaData, create_engine, make_url
+from sqlalchemy import MetaData, create_engine, inspect, make_url, text
+
+from learnapp.extensions import db
 
 PRODUCTION_LIKE_LOCALE = (
     "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
@@ -157,3 +159,15 @@ def _emptying_sql(url: str) -> str:
         if table.name != "alembic_version"
     ]
     return ";\n".join(deletes + restarts)
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the app's database (but Alembic's own), for migration tests."""
+    names = inspect(db.engine).get_table_names()
+    counts = {
+        name: db.session.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+        for name in names
+        if name != "alembic_version"
+    }
+    db.session.commit()  # on SQLite, outside a request, a transaction holds the write lock
+    return counts

@@ -15,6 +15,7 @@ from learnapp import MIGRATIONS_DIR, demo
 from learnapp.extensions import db
 from learnapp.models import Entry, Team, User
 from learnapp.search.index import include_object
+from tests.databases import row_counts
 
 FOLLOW_UP_MIGRATION = '''
 """test only: a batch change on the parent table users"""
@@ -36,15 +37,6 @@ def downgrade():
     with op.batch_alter_table("users", recreate="always") as batch_op:
         batch_op.drop_column("nickname")
 '''
-
-
-def row_counts() -> dict[str, int]:
-    names = inspect(db.engine).get_table_names()
-    return {
-        name: db.session.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
-        for name in names
-        if name != "alembic_version"
-    }
 
 
 def test_migrations_build_exactly_the_models_schema(app):

@@ -19,6 +19,7 @@ from learnapp import MIGRATIONS_DIR
 from learnapp.extensions import db
 from learnapp.search.index import include_object
 from tests.conftest import make_app
+from tests.databases import row_counts
 
 # What autogenerate writes (render_as_batch) for changes to parent tables: on PostgreSQL
 # batch mode alters in place, where a recreated table would be refused or lose children.
@@ -45,18 +46,6 @@ def upgrade():
 def downgrade():
     pass
 '''
-
-
-def row_counts() -> dict[str, int]:
-    """Rows in every table of the app's database (but Alembic's own)."""
-    names = inspect(db.engine).get_table_names()
-    counts = {
-        name: db.session.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
-        for name in names
-        if name != "alembic_version"
-    }
-    db.session.commit()  # on SQLite, outside a request, a transaction holds the write lock
-    return counts
 
 
 @pytest.fixture

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, make_response, redirect, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.interfaces import LoaderOption
 from werkzeug.wrappers import Response
 
 from learnapp.auth.views import safe_next
@@ -18,6 +21,8 @@ from learnapp.improvements.models import Improvement, Status
 from learnapp.improvements.queries import load_visible_improvement
 from learnapp.models import Entry
 
+Row = TypeVar("Row")
+
 
 def wanted_state() -> bool:
     """The state the button asks for: "1" to cheer, "0" to take it back (else 400).
@@ -28,6 +33,16 @@ def wanted_state() -> bool:
     if value not in ("0", "1"):
         abort(400, "The button did not say whether to give or take back the cheer.")
     return value == "1"
+
+
+def _recounted(model: type[Row], row_id: int, options: list[LoaderOption]) -> Row:
+    """``model`` ``row_id`` read again with its counts (the loaded copy has the old ones)."""
+    return db.session.scalar(
+        select(model)
+        .where(model.id == row_id)  # type: ignore[attr-defined]
+        .options(*options)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _answer(template: str, message: str, **context: object) -> Response:
@@ -47,12 +62,7 @@ def toggle_thanks(entry_id: int) -> Response:
     on = wanted_state()
     set_cheer(current_user.id, on, entry_id=entry.id)
     db.session.commit()
-    entry = db.session.scalar(
-        select(Entry)
-        .where(Entry.id == entry_id)
-        .options(*entry_thanks_options(current_user))
-        .execution_options(populate_existing=True)
-    )
+    entry = _recounted(Entry, entry_id, entry_thanks_options(current_user))
     message = "Thanks sent." if on else "Thanks taken back."
     return _answer("celebrate/_thanks_button.html", message, entry=entry)
 
@@ -68,11 +78,6 @@ def toggle_cheer(improvement_id: int) -> Response:
         abort(400, "Only a done improvement can be cheered.")
     set_cheer(current_user.id, on, improvement_id=improvement.id)
     db.session.commit()
-    improvement = db.session.scalar(
-        select(Improvement)
-        .where(Improvement.id == improvement_id)
-        .options(*improvement_cheer_options(current_user))
-        .execution_options(populate_existing=True)
-    )
+    improvement = _recounted(Improvement, improvement_id, improvement_cheer_options(current_user))
     message = "Cheered." if on else "Cheer taken back."
     return _answer("celebrate/_cheer_button.html", message, improvement=improvement)

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from learnapp.extensions import db
 from tests.conftest import make_app
-from tests.improvements.test_migration import SEED, counts
+from tests.databases import row_counts
+from tests.improvements.test_migration import SEED
 
 MORE = [
     "INSERT INTO improvements (id, entry_id, title, details, type, owner_id, created_by_id,"
@@ -31,16 +32,16 @@ def test_upgrading_from_0004_keeps_every_row_and_adds_empty_tables(tmp_path):
         for statement in SEED + MORE:
             db.session.execute(text(statement))
         db.session.commit()
-        before = counts()
+        before = row_counts()
 
         upgrade(revision="0005_digest")
-        after = counts()
+        after = row_counts()
         assert {t: after[t] for t in before} == before
         assert after["digest_deliveries"] == after["invitations"] == 0
         assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
         db.session.commit()
 
         downgrade(revision="0004_celebration_search")
-        assert counts() == before
+        assert row_counts() == before
         db.session.remove()
         db.engine.dispose()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from learnapp.extensions import db
 from tests.conftest import make_app
+from tests.databases import row_counts
 
 SEED = [
     "INSERT INTO teams (id, name, slug, created_at)"
@@ -26,13 +27,6 @@ SEED = [
 ]
 
 
-def counts() -> dict[str, int]:
-    tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
-    found = {t: db.session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in tables}
-    db.session.commit()  # let go of the write lock before the next migration
-    return found
-
-
 def test_upgrading_a_database_with_entries_keeps_every_row(tmp_path):
     app = make_app(tmp_path / "old.sqlite3")
     with app.app_context():
@@ -40,9 +34,9 @@ def test_upgrading_a_database_with_entries_keeps_every_row(tmp_path):
         for statement in SEED:
             db.session.execute(text(statement))
         db.session.commit()
-        before = counts()
+        before = row_counts()
         upgrade()
-        after = counts()
+        after = row_counts()
         assert {t: after[t] for t in before} == before
         assert after["improvements"] == after["status_changes"] == 0
         entry = db.session.execute(text("SELECT title, no_change_reason FROM entries")).one()
@@ -50,6 +44,6 @@ def test_upgrading_a_database_with_entries_keeps_every_row(tmp_path):
         db.session.commit()
 
         downgrade(revision="0001_core")
-        assert counts() == before
+        assert row_counts() == before
         db.session.remove()
         db.engine.dispose()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from learnapp.extensions import db
 from tests.conftest import make_app
+from tests.databases import row_counts
 
 SEED = [
     "INSERT INTO teams (id, name, slug, created_at)"
@@ -44,13 +45,6 @@ NEW_TABLES = {
 }
 
 
-def counts() -> dict[str, int]:
-    tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
-    found = {t: db.session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in tables}
-    db.session.commit()  # let go of the write lock before the next migration
-    return found
-
-
 def test_upgrading_from_0002_keeps_every_row_and_adds_empty_incident_tables(tmp_path):
     app = make_app(tmp_path / "old.sqlite3")
     with app.app_context():
@@ -58,11 +52,11 @@ def test_upgrading_from_0002_keeps_every_row_and_adds_empty_incident_tables(tmp_
         for statement in SEED:
             db.session.execute(text(statement))
         db.session.commit()
-        before = counts()
+        before = row_counts()
         assert not NEW_TABLES & set(before)
 
         upgrade(revision="0003_incidents")
-        after = counts()
+        after = row_counts()
         assert {t: after[t] for t in before} == before
         assert {t: after[t] for t in NEW_TABLES} == dict.fromkeys(NEW_TABLES, 0)
         titles = db.session.execute(text("SELECT title FROM entries ORDER BY id")).scalars()
@@ -70,6 +64,6 @@ def test_upgrading_from_0002_keeps_every_row_and_adds_empty_incident_tables(tmp_
         db.session.commit()
 
         downgrade(revision="0002_improvements")
-        assert counts() == before
+        assert row_counts() == before
         db.session.remove()
         db.engine.dispose()

@@ -82,12 +82,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         formatting,
         htmx,
         markdown,
+        pagecache,
         ratelimit,
         security,
     )
 
     with app.app_context():
         database.configure_engine(app, db.engine)
+    pagecache.init_app(app)
     security.init_app(app)
     choices.init_app(app)
     assets.init_app(app)

@@ -21,6 +21,7 @@ from learnapp.htmx import is_fragment_request
 from learnapp.improvements.figures import Period, compute_figures
 from learnapp.improvements.models import Improvement, Status
 from learnapp.models import Entry, User, utcnow
+from learnapp.pagecache import cached_page
 
 PERIODS = {"week": "This week", "month": "This month", "all": "All time"}
 
@@ -107,6 +108,7 @@ def thanked_for_sharing(viewer: User, period: Period) -> list[Thanked]:
 
 
 @bp.get("/celebrate")
+@cached_page
 @login_required
 def board() -> tuple[str, int]:
     kind = request.args.get("period", "week")

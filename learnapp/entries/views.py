@@ -29,6 +29,7 @@ from learnapp.entries.queries import (
 from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
+from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
@@ -56,6 +57,7 @@ def _feed_context() -> tuple[dict, int]:
 
 
 @bp.get("/")
+@cached_page
 @login_required
 def feed() -> Page:
     context, status = _feed_context()
@@ -68,6 +70,8 @@ def create_entry() -> Page:
     form = NewEntryForm(current_user)
     if not form.validate_on_submit():
         return _invalid_new_entry(form)
+    # The answer shows what this request just wrote: no need to read it all back.
+    db.session().expire_on_commit = False
     entry = create_entry_once(form, current_user)
     # Committed: rendering the answer only reads, so it must not hold SQLite's write lock
     # (every other writer would queue behind this fragment).
@@ -104,6 +108,7 @@ def new_entry() -> Page:
 
 
 @bp.get("/entries/<int:entry_id>")
+@cached_page
 @login_required
 def show_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)

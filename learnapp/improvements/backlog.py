@@ -25,6 +25,7 @@ from learnapp.improvements.queries import (
     decode_key,
     encode_key,
 )
+from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 DEFAULT_PERIOD_DAYS = 90
@@ -81,6 +82,7 @@ def period_presets(form: BacklogFilterForm) -> list[tuple[str, dict[str, object]
 
 
 @bp.get("/improvements")
+@cached_page
 @login_required
 def backlog() -> tuple[str, int]:
     form, filters, period, valid = read_filters()

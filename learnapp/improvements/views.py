@@ -43,6 +43,7 @@ from learnapp.improvements.writing import (
     targets_from,
 )
 from learnapp.models import Entry
+from learnapp.pagecache import cached_page
 
 Page = str | Response | tuple[str, int]
 
@@ -76,6 +77,7 @@ def add_improvement(entry_id: int) -> Page:
 
 
 @bp.get("/improvements/<int:improvement_id>")
+@cached_page
 @login_required
 def show_improvement(improvement_id: int) -> Page:
     improvement = load_visible_improvement(improvement_id, current_user)

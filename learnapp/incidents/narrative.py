@@ -24,6 +24,7 @@ from learnapp.incidents.sections import Page, answer, draft_for, incident_contex
 from learnapp.incidents.views import load_workable
 from learnapp.incidents.writing import move
 from learnapp.models import Entry, utcnow
+from learnapp.pagecache import cached_page
 
 FEED_SIZE = 50
 
@@ -75,6 +76,7 @@ def publish_narrative(entry_id: int) -> Page:
 
 
 @bp.get("/narratives")
+@cached_page
 @login_required
 def list_narratives() -> Page:
     cursor = Cursor.decode(request.args.get("cursor"))
@@ -86,6 +88,7 @@ def list_narratives() -> Page:
 
 
 @bp.get("/narratives/<int:entry_id>")
+@cached_page
 @login_required
 def show_narrative(entry_id: int) -> Page:
     incident = load_published(entry_id)
@@ -96,6 +99,7 @@ def show_narrative(entry_id: int) -> Page:
 
 
 @bp.get("/narratives.atom")
+@cached_page
 @login_required
 def narratives_feed() -> Response:
     incidents = narratives_page(None, FEED_SIZE).incidents

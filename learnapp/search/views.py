@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 
 from learnapp.forms import line_field
 from learnapp.htmx import page_or_fragment
+from learnapp.pagecache import cached_page
 from learnapp.search import bp, index
 from learnapp.search.highlight import highlight, snippet
 from learnapp.search.index import terms_of
@@ -25,6 +26,7 @@ class SearchForm(FlaskForm):
 
 
 @bp.get("/search")
+@cached_page
 @login_required
 def search() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)

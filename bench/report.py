@@ -215,17 +215,23 @@ def _requests_table(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def _pages_table(datasets: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
-        "SQL statements each page sends (the second request of each, counted with a "
-        "`before_cursor_execute` listener through Flask's test client; on SQLite this "
-        "includes the `BEGIN` of the request's transaction):",
+        "SQL statements each page sends, counted with a `before_cursor_execute` listener "
+        "through Flask's test client (on SQLite this includes the `BEGIN` of the request's "
+        "transaction): rendering the page (the second request of each, with the page cache "
+        "off), and answering it from the page cache (the signed-in check and the data "
+        "generation; see `learnapp/pagecache.py`):",
         "",
-        "| Route | statements, large set | statements, small set |",
-        "|---|--:|--:|",
+        "| Route | rendered, large set | rendered, small set | from the cache |",
+        "|---|--:|--:|--:|",
     ]
     small_counts = datasets["small"]["inprocess"]["queries"] if "small" in datasets else {}
     for label, value in datasets["large"]["inprocess"]["queries"].items():
         other = small_counts.get(label, {}).get("queries", "-")
-        lines.append(f"| {LABELS[label]} | {value['queries']} | {other} |")
+        cached = value.get("cached")
+        lines.append(
+            f"| {LABELS[label]} | {value['queries']} | {other} "
+            f"| {'-' if cached is None else cached} |"
+        )
     return lines
 
 

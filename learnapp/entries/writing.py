@@ -18,7 +18,8 @@ def create_entry_once(form: NewEntryForm, author: User) -> Entry:
     """
 
     def build(key: str) -> Entry:
-        entry = Entry(author=author, idempotency_key=key)
+        # A new entry has no improvements yet: say so, and the answer need not ask.
+        entry = Entry(author=author, idempotency_key=key, improvements=[])
         form.apply_to(entry)
         db.session.add(entry)
         if form.track_change.data and entry.what_we_will_change:

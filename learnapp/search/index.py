@@ -84,10 +84,10 @@ def _upsert(connection: Connection, document: tuple[str, int, str, str]) -> None
             params,
         )
         return
-    _delete(connection, kind, ref_id)
+    # FTS5 honours OR REPLACE on its rowid: the old terms leave the index, in one statement.
     connection.execute(
         text(
-            "INSERT INTO search_fts (rowid, kind, ref_id, title, body) "
+            "INSERT OR REPLACE INTO search_fts (rowid, kind, ref_id, title, body) "
             "VALUES (:rowid, :kind, :ref_id, :title, :body)"
         ),
         {**params, "rowid": rowid_of(kind, ref_id)},

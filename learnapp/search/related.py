@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from sqlalchemy import Select, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
@@ -32,7 +30,7 @@ def _candidates(entry: Entry) -> Select | None:
             .limit(CANDIDATES)
             .subquery("shared_tags")
         )
-        parts.append(select(tags.c.entry_id, tags.c.score))
+        parts.append(select(tags.c.entry_id.label("entry_id"), tags.c.score.label("score")))
     if factors := [factor.factor for factor in entry.factors]:
         column = ContributingFactor.entry_id
         shared = (
@@ -43,34 +41,38 @@ def _candidates(entry: Entry) -> Select | None:
             .limit(CANDIDATES)
             .subquery("shared_factors")
         )
-        parts.append(select(shared.c.entry_id, shared.c.score))
+        parts.append(select(shared.c.entry_id.label("entry_id"), shared.c.score.label("score")))
     if words := [t for t in terms_of(entry.title) if len(t) > 3]:
         found = recent_hits("entry", words, entry.id, CANDIDATES)
-        parts.append(select(found.c.ref_id, literal_column(str(WORDS_WEIGHT))))
+        parts.append(
+            select(
+                found.c.ref_id.label("entry_id"), literal_column(str(WORDS_WEIGHT)).label("score")
+            )
+        )
     if len(parts) > 1:
         return union_all(*parts)  # type: ignore[return-value]
     return parts[0] if parts else None
 
 
 def related_entries(entry: Entry, viewer: User) -> list[Entry]:
-    """Up to five entries from before ``entry`` that the viewer may see, most related first
-    (two statements: the candidates and their scores, then the visible ones among them)."""
+    """Up to five entries from before ``entry`` that the viewer may see, most related first,
+    in one statement: the candidates' scores summed, joined to the visible entries."""
     query = _candidates(entry)
     if query is None:
         return []
-    scores: Counter[int] = Counter()
-    for entry_id, score in db.session.execute(query):
-        scores[entry_id] += score
-    if not scores:
-        return []
-    candidates = db.session.scalars(
-        select(Entry)
-        .where(
-            Entry.id.in_(list(scores)),
-            Entry.created_at < entry.created_at,
-            visible_to(viewer),
+    candidates = query.subquery("candidates")
+    scores = (
+        select(candidates.c.entry_id, func.sum(candidates.c.score).label("score"))
+        .group_by(candidates.c.entry_id)
+        .subquery("scores")
+    )
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .join(scores, scores.c.entry_id == Entry.id)
+            .where(Entry.created_at < entry.created_at, visible_to(viewer))
+            .order_by(scores.c.score.desc(), Entry.created_at.desc(), Entry.id.desc())
+            .limit(SHOWN)
+            .options(joinedload(Entry.author), joinedload(Entry.team))
         )
-        .options(joinedload(Entry.author), joinedload(Entry.team))
-    ).all()
-    ordered = sorted(candidates, key=lambda e: (-scores[e.id], -e.created_at.timestamp()))
-    return ordered[:SHOWN]
+    )

@@ -142,6 +142,8 @@ def markdown(
         f"within seconds of each other. All routes are gone over {rounds} times; each "
         "figure below is the median of its rounds.",
         "",
+        _page_cache_line(),
+        "",
         f"The ceiling over the run: {len(ceilings)} runs from {ceilings[0]:.0f} to "
         f"{ceilings[-1]:.0f} req/s (median {ceilings[len(ceilings) // 2]:.0f}).",
         "",
@@ -211,6 +213,21 @@ def _requests_table(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
             f"| {large['worst_p99']:.1f} | {large['errors']} | {small_cells} |"
         )
     return lines
+
+
+def _page_cache_line() -> str:
+    seconds = int(os.environ.get("LEARNAPP_PAGE_CACHE_SECONDS", "60") or 0)
+    if seconds <= 0:
+        return (
+            "The page cache was off (`LEARNAPP_PAGE_CACHE_SECONDS=0`): every request "
+            "rendered its page."
+        )
+    return (
+        f"The page cache was on, as by default (`LEARNAPP_PAGE_CACHE_SECONDS={seconds}`): "
+        "nothing is written during a GET route's run, so after its first request each "
+        "worker answers it from the page cache (`learnapp/pagecache.py`), checking the data "
+        "generation every time. `POST /entries` writes, and renders every answer."
+    )
 
 
 def _pages_table(datasets: dict[str, dict[str, Any]]) -> list[str]:

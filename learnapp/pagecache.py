@@ -9,8 +9,9 @@ costs ten to fifty times more to query and render than to send. A view decorated
   same transaction. Any write by anyone, in any process, changes it, so a page is never
   served after the data under it changed; the counter is read first in each request, so
   what is rendered is at least as new as the generation it is stored under;
-- the **minute**: pages say "3 hours ago", "overdue" and "this week", so a page is kept
-  at most ``PAGE_CACHE_SECONDS`` even when nothing was written;
+- its **age**: pages say "3 hours ago", "overdue" and "this week", so a page is kept at
+  most ``PAGE_CACHE_SECONDS`` even when nothing was written (each page from its own
+  rendering, so they do not all expire, and render again, at once);
 - the **session**: the signed-in identity (with its session version) and the session's
   CSRF secret, so a page (and the tokens in it) only ever goes back to the session that
   it was rendered for;
@@ -95,6 +96,7 @@ def fresh_per_response(value: str) -> str:
 class StoredPage:
     """A rendered page with holes where per-response values go."""
 
+    made_at: float  # clock() when rendered
     status: int
     headers: tuple[tuple[str, str], ...]
     segments: tuple[str, ...]  # text between holes: one more than the holes
@@ -117,7 +119,7 @@ class StoredPage:
         else:
             segments.append(body)
         headers = tuple((k, v) for k, v in response.headers.items() if k.lower() != "set-cookie")
-        return cls(response.status_code, headers, tuple(segments), tuple(holes))
+        return cls(clock(), response.status_code, headers, tuple(segments), tuple(holes))
 
     def response(self) -> Response:
         """The page again, each hole filled with a value never sent before."""
@@ -142,10 +144,15 @@ class PageCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> StoredPage | None:
+        """The page kept under ``key`` if it is younger than ``seconds``."""
         with self._lock:
             page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
+            if page is None:
+                return None
+            if clock() - page.made_at >= self.seconds:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
             return page
 
     def put(self, key: tuple, page: StoredPage) -> None:
@@ -170,14 +177,13 @@ def current_generation() -> int:
     return int(db.session.scalar(READ_GENERATION) or 0)
 
 
-def _request_key(cache: PageCache) -> tuple | None:
+def _request_key() -> tuple | None:
     """This request's cache key, or None when its page must not be cached."""
     if request.method != "GET" or "_flashes" in session or "_user_id" not in session:
         return None
     htmx = tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-")))
     return (
         current_generation(),
-        int(clock() // cache.seconds),
         session.get("_user_id"),
         session.get("csrf_token"),
         request.full_path,
@@ -186,7 +192,7 @@ def _request_key(cache: PageCache) -> tuple | None:
 
 
 def cached_page(view: View) -> View:
-    """Serve the view's page from the cache while no data and no minute has changed.
+    """Serve the view's page from the cache while no data has changed, for a minute at most.
 
     Goes above ``@login_required``. A page is stored only after the view, signed-in check
     included, answered 200 for this session's identity, and is served only while the data
@@ -197,7 +203,7 @@ def cached_page(view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         cache: PageCache | None = current_app.extensions.get(EXTENSION)
-        key = _request_key(cache) if cache is not None else None
+        key = _request_key() if cache is not None else None
         if key is None:
             return view(*args, **kwargs)
         assert cache is not None  # nosec B101  # narrowed for the type checker
@@ -211,7 +217,7 @@ def cached_page(view: View) -> View:
         response = make_response(view(*args, **kwargs))
         if _keepable(response, session_before):
             # The first form of a session makes its CSRF secret: keep the page under it.
-            key = (*key[:3], session.get("csrf_token"), *key[4:])
+            key = (*key[:2], session.get("csrf_token"), *key[3:])
             cache.put(key, StoredPage.cut(response, g.page_cache_holes))
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -162,10 +162,6 @@ class PageCache:
             while len(self._pages) > self.entries:
                 self._pages.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-
 
 def clock() -> float:
     """Seconds since the epoch (a function of its own, for tests to move)."""
@@ -177,13 +173,16 @@ def current_generation() -> int:
     return int(db.session.scalar(READ_GENERATION) or 0)
 
 
-def _request_key() -> tuple | None:
-    """This request's cache key, or None when its page must not be cached."""
-    if request.method != "GET" or "_flashes" in session or "_user_id" not in session:
-        return None
+def is_cacheable_request() -> bool:
+    """Whether this request's page may come from, or go to, the cache."""
+    return request.method == "GET" and "_flashes" not in session and "_user_id" in session
+
+
+def _request_key(generation: int) -> tuple:
+    """This request's cache key at ``generation``, with the session's current CSRF secret."""
     htmx = tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-")))
     return (
-        current_generation(),
+        generation,
         session.get("_user_id"),
         session.get("csrf_token"),
         request.full_path,
@@ -203,11 +202,10 @@ def cached_page(view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         cache: PageCache | None = current_app.extensions.get(EXTENSION)
-        key = _request_key() if cache is not None else None
-        if key is None:
+        if cache is None or not is_cacheable_request():
             return view(*args, **kwargs)
-        assert cache is not None  # nosec B101  # narrowed for the type checker
-        stored = cache.get(key)
+        generation = current_generation()
+        stored = cache.get(_request_key(generation))
         if stored is not None:
             response = stored.response()
             response.headers["X-Page-Cache"] = "hit"
@@ -216,9 +214,8 @@ def cached_page(view: View) -> View:
         session_before = dict(session)
         response = make_response(view(*args, **kwargs))
         if _keepable(response, session_before):
-            # The first form of a session makes its CSRF secret: keep the page under it.
-            key = (*key[:2], session.get("csrf_token"), *key[3:])
-            cache.put(key, StoredPage.cut(response, g.page_cache_holes))
+            # Keyed after the view: the first form of a session makes its CSRF secret.
+            cache.put(_request_key(generation), StoredPage.cut(response, g.page_cache_holes))
         response.headers["X-Page-Cache"] = "miss"
         return response
 

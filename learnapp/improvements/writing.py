@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from learnapp.extensions import db
 from learnapp.idempotency import new_key
 from learnapp.improvements.models import Improvement, ImprovementType, Status, StatusChange
 from learnapp.models import Entry, User, utcnow
+from learnapp.transitions import move_if_still
 
 # The flow: forward through these, or drop from any open status; reopen from done or dropped.
 FORWARD = (Status.PROPOSED, Status.PLANNED, Status.IN_PROGRESS, Status.DONE)
@@ -96,27 +97,16 @@ def move(
     values: dict[str, object] = {"status": target, "updated_at": now}
     values["done_at"] = now if target is Status.DONE else None
     values["drop_reason"] = reason if target is Status.DROPPED else ""
-    result = db.session.execute(
-        update(Improvement)
-        .where(Improvement.id == improvement.id, Improvement.status == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    history = StatusChange(
+        improvement_id=improvement.id,
+        from_status=expected,
+        to_status=target,
+        changed_by=by,
+        changed_at=now,
+        reason=reason,
     )
-    if result.rowcount != 1:
-        db.session.expire(improvement)
+    if not move_if_still(improvement, expected, values, history):
         return Move(moved=False, already=improvement.status is target)
-    db.session.add(
-        StatusChange(
-            improvement_id=improvement.id,
-            from_status=expected,
-            to_status=target,
-            changed_by=by,
-            changed_at=now,
-            reason=reason,
-        )
-    )
-    db.session.flush()
-    db.session.expire(improvement)
     return Move(moved=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.extensions import db
@@ -22,6 +22,7 @@ from learnapp.incidents.models import (
     TimelineEvent,
 )
 from learnapp.models import ContributingFactor, Entry, FactorCategory, Kind, User, utcnow
+from learnapp.transitions import move_if_still
 
 # The flow, with the way back while it is still being fixed. Publishing has its own route.
 MOVES = {
@@ -65,26 +66,14 @@ def move(
         values["resolved_at"] = None
     if target is IncidentStatus.PUBLISHED:
         values.update(published_at=now, published_by_id=by.id)
-    result = db.session.execute(
-        update(Incident)
-        .where(Incident.id == incident.id, Incident.status == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    history = IncidentStatusChange(
+        incident_id=incident.id,
+        from_status=expected,
+        to_status=target,
+        changed_by=by,
+        changed_at=now,
     )
-    db.session.expire(incident)
-    if result.rowcount != 1:
-        return False
-    db.session.add(
-        IncidentStatusChange(
-            incident_id=incident.id,
-            from_status=expected,
-            to_status=target,
-            changed_by=by,
-            changed_at=now,
-        )
-    )
-    db.session.flush()
-    return True
+    return move_if_still(incident, expected, values, history)
 
 
 def join(incident: Incident, user: User) -> bool:

@@ -277,6 +277,8 @@ def _targets(rows: dict[str, list[dict[str, Any]]], large: dict[str, Any]) -> li
     figures = {label: summary(rounds, "large") for label, rounds in rows.items()}
     results = []
     for label, least in RATIO_TARGETS.items():
+        if label not in figures:
+            continue  # not driven in this run (bench/run --routes)
         ratio = figures[label]["ratio"]
         results.append((f"{LABELS[label]}: ratio >= {least}", f"{ratio:.3f}", ratio >= least))
     worst = max(figures, key=lambda label: figures[label]["p99"])

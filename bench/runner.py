@@ -49,6 +49,8 @@ ACCESS_FORMAT = '%(p)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)
 LOPSIDED = 0.8
 # What the quick entry form sends besides its title and key (its other fields' defaults).
 QUICK_ENTRY_FORM = "kind=lesson&visibility=org&team={team}&track_change=y"
+# The routes driven under load (every one the report names except the ceiling).
+ROUTE_LABELS = [label for label in report.LABELS if label != "healthz"]
 
 
 @dataclass
@@ -276,12 +278,14 @@ def measure_load(datasets: list[Served], args: argparse.Namespace) -> dict[str, 
 
     first = datasets[0]
     ceiling_url = f"{first.base}/healthz"
+    chosen = [label for label in first.targets() if not args.routes or label in args.routes]
     for served in datasets:
-        for label, (url, post) in served.targets().items():
+        for label in chosen:
+            url, post = served.targets()[label]
             print(f"  warming up {label} ({served.name})", flush=True)
             load(served, url, post, args.warmup)
     ceilings = [load(first, ceiling_url, False, args.ceiling)]
-    rows: dict[str, list[dict[str, Any]]] = {label: [] for label in first.targets()}
+    rows: dict[str, list[dict[str, Any]]] = {label: [] for label in chosen}
     for round_number in range(1, args.rounds + 1):
         print(f"round {round_number} of {args.rounds}", flush=True)
         for label, rounds in rows.items():
@@ -312,7 +316,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--regenerate", action="store_true", help="make the datasets again")
     parser.add_argument("--skip-small", action="store_true", help="the large dataset only")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--routes",
+        type=lambda text: set(text.split(",")),
+        default=set(),
+        help=f"only these routes, comma-separated: {','.join(ROUTE_LABELS)} (default: all)",
+    )
     args = parser.parse_args(argv)
+    if args.routes - set(ROUTE_LABELS):
+        parser.error(f"unknown routes: {', '.join(sorted(args.routes - set(ROUTE_LABELS)))}")
     if shutil.which("wrk") is None:
         sys.exit("bench/run needs wrk: apt-get install -y wrk (after apt-get update)")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -45,20 +45,44 @@ def test_quick_entry_plain_post_redirects_to_feed_with_message(signed_in):
     assert entry.kind == Kind.LESSON and entry.visibility == Visibility.ORG
 
 
-def test_quick_entry_htmx_returns_card_fresh_form_and_announcement(signed_in):
+NEXT_KEY = re.compile(
+    r'<input type="hidden" name="idempotency_key" value="([^"]+)" '
+    r'hx-swap-oob="outerHTML:#quick-entry input\[name=idempotency_key\]">'
+)
+
+
+def test_quick_entry_htmx_returns_card_next_key_and_announcement(signed_in):
     key = idempotency_key(signed_in.get("/").text)
     response = signed_in.post(
         "/entries", {"title": "Lesson <b>one</b>", "idempotency_key": key}, htmx=True
     )
     assert response.status_code == 200
-    assert response.headers["HX-Trigger"] == "entry-created"
+    assert response.headers["HX-Trigger"] == "entry-created", "the page's form resets on it"
     html = response.text
     assert 'class="entry-card"' in html
     assert "Lesson &lt;b&gt;one&lt;/b&gt;" in html
-    assert 'id="quick-entry"' in html and 'hx-swap-oob="true"' in html
-    assert idempotency_key(html) != key, "the fresh form needs a new key for the next entry"
+    assert 'id="quick-entry"' not in html, "the form on the page resets itself"
+    next_key = NEXT_KEY.search(html)
+    assert next_key and next_key[1] != key, "the next entry needs a new key"
     assert 'hx-swap-oob="innerHTML:#announcer"' in html
     assert "Vary" in response.headers and "HX-Request" in response.headers["Vary"]
+
+
+def test_quick_entry_saved_after_errors_replaces_the_form_with_a_blank_one(signed_in):
+    refused = signed_in.post("/entries", {"title": "Kept", "tags": "no spaces!"}, htmx=True)
+    assert 'name="form_shows_errors"' in refused.text, "the re-rendered form says so"
+    response = signed_in.post(
+        "/entries",
+        {"title": "Kept", "tags": "fixed", "form_shows_errors": "1", "idempotency_key": "k-9"},
+        htmx=True,
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert 'id="quick-entry"' in html and 'hx-swap-oob="true"' in html
+    assert "is not a tag" not in html and 'value="Kept"' not in html
+    assert 'name="form_shows_errors"' not in html
+    assert idempotency_key(html) != "k-9"
+    assert NEXT_KEY.search(html) is None
 
 
 def test_full_form_saves_every_field(signed_in, teams):

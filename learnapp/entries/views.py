@@ -29,10 +29,13 @@ from learnapp.entries.queries import (
 from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
+from learnapp.idempotency import new_key
 from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
+# Sent by a quick entry form that came back with errors (see _quick_entry.html).
+FORM_SHOWS_ERRORS = "form_shows_errors"
 
 
 def _feed_context() -> tuple[dict, int]:
@@ -79,10 +82,14 @@ def create_entry() -> Page:
     if not is_fragment_request():
         flash("Saved. Thank you for sharing what you learned.", "success")
         return redirect(url_for("entries.feed"), 303)
+    # The page's form resets itself on "entry-created" and takes the next key from the
+    # answer; a form showing errors has the rejected text as its defaults, so it is
+    # replaced by a blank one instead.
+    blank_form = (
+        NewEntryForm(current_user, formdata=None) if request.form.get(FORM_SHOWS_ERRORS) else None
+    )
     response = make_response(
-        render_template(
-            "entries/_created.html", entry=entry, form=NewEntryForm(current_user, formdata=None)
-        )
+        render_template("entries/_created.html", entry=entry, form=blank_form, next_key=new_key())
     )
     response.headers["HX-Trigger"] = "entry-created"
     return response

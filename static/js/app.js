@@ -26,6 +26,13 @@
     toast("Could not reach the server. Your text is still in the form; try again.");
   });
 
+  // A quick entry was saved: empty the form for the next one. The answer carries the next
+  // idempotency key (or, after errors, a whole blank form that replaces this one).
+  document.addEventListener("entry-created", function (event) {
+    var form = event.target.closest && event.target.closest("#quick-entry");
+    if (form) form.reset();
+  });
+
   // After a quick entry is saved, keep the keyboard in the title box for the next one.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "feed-list") {

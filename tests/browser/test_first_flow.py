@@ -97,9 +97,47 @@ def test_first_user_logs_two_lessons_with_the_keyboard(
     same_page.check()
     check_a11y(page, "the quick entry showing an error")
 
-    page.reload()  # the server kept both
+    # Saved after the error: a blank form replaces the one showing it.
+    third = save_with_keyboard(page, base, "Read the error before retrying")
+    assert third["form_shows_errors"] == ["1"]
+    expect(title).to_have_value("")
+    expect(title).not_to_have_attribute("aria-invalid", "true")
+    expect(title).to_be_focused()
+    expect(page.locator("#quick-entry .field-errors")).to_have_count(0)
+    expect(feed_titles(page)).to_have_count(3)
+    same_page.check()
+
+    page.reload()  # the server kept all three
     expect(feed_titles(page)).to_have_text(
-        ["Flag unfinished work before merging", "Stale cache ate two hours: clear it first"]
+        [
+            "Read the error before retrying",
+            "Flag unfinished work before merging",
+            "Stale cache ate two hours: clear it first",
+        ]
+    )
+
+
+def test_quick_entry_empties_its_details_for_the_next_one(
+    page: Page, live_server: LiveServer
+) -> None:
+    base = live_server.base_url
+    register(page, base, "Linus")
+    page.get_by_text("More details (optional)").click()
+    learned = page.get_by_label("What we learned")
+    learned.fill("Check the lock file into git")
+    page.get_by_label("Only me").check()
+    quick_entry_title(page).focus()
+    first = save_with_keyboard(page, base, "CI used another version of the linter")
+    assert first["what_we_learned"] == ["Check the lock file into git"]
+    assert "form_shows_errors" not in first
+
+    expect(learned).to_have_value("")
+    expect(page.get_by_label("Organisation")).to_be_checked()
+    second = save_with_keyboard(page, base, "Pin the linter")
+    assert "what_we_learned" not in second or second["what_we_learned"] == [""]
+    assert second["idempotency_key"] != first["idempotency_key"]
+    expect(feed_titles(page)).to_have_text(
+        ["Pin the linter", "CI used another version of the linter"]
     )
 
 

@@ -4,7 +4,9 @@ Python's sqlite3 driver starts transactions lazily with a plain ``BEGIN``; two r
 read then write can then both succeed while one update is lost, or fail late with "database
 is locked". We turn the driver's own transaction handling off and issue ``BEGIN IMMEDIATE``
 ourselves for anything that may write, so writers queue on the lock (up to the busy timeout)
-before they read. Safe (read-only) requests keep a deferred ``BEGIN`` so readers never wait.
+before they read, looking again every millisecond or two (``begin_immediate``). Safe
+(read-only) requests keep a deferred ``BEGIN`` so readers never wait, and a POST view that
+validates first reads in one too until it starts writing (``reads_before_writing``).
 
 A SQLite file that cannot be used (its folder cannot be made, it is a folder, it is not a
 database) stops the app while it is built, naming the file, instead of failing every request.
@@ -12,16 +14,27 @@ database) stops the app while it is built, naming the file, instead of failing e
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import OperationalError
+
+from learnapp.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a writer waits before looking at SQLite's lock again: doubling up to the longest.
+FIRST_PAUSE = 0.000_25
+LONGEST_PAUSE = 0.002
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -100,8 +113,73 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         read_only = has_request_context() and (
             request.method in SAFE_METHODS or g.get("database_reads_only", False)
         )
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            begin_immediate(connection, busy_ms)
+
+
+def begin_immediate(connection: Connection, busy_ms: int) -> None:
+    """Send ``BEGIN IMMEDIATE``, trying again every millisecond or two while another
+    connection writes, for ``busy_ms`` (the busy timeout); then "database is locked" stands.
+
+    SQLite's own busy handler would wait in growing sleeps of up to 100 ms: a writer that
+    missed the lock a few times then sleeps long after it was freed, and under a burst of
+    writes the lock sits idle while every waiter sleeps. Writes here take a millisecond or
+    two, so waiters look again at that pace. The connection's busy timeout is off while
+    this loops (the loop is the wait) and back on for the transaction's statements.
+    """
+    raw = connection.connection.dbapi_connection
+    assert raw is not None  # a connection in a transaction has its DBAPI connection
+    deadline = time.monotonic() + busy_ms / 1000
+    pause = FIRST_PAUSE
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                code = getattr(error.orig, "sqlite_errorcode", None)
+                if code != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+
+
+def reads_before_writing(view: View) -> View:
+    """Let a POST view read and validate before it takes SQLite's write lock.
+
+    The request's statements run in a deferred (read) transaction until the view calls
+    ``start_writing()``; the signed-in user and the form's checks then cost other writers
+    nothing, and an invalid form never queues for the lock at all. What the view read is
+    as of its read transaction: use it for checks whose answer a write a moment later
+    could not make wrong (a create, not a move from one state to another).
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.database_reads_only = True
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def start_writing() -> None:
+    """End the read transaction of a ``@reads_before_writing`` view, keeping what it
+    loaded, so that its next statement begins the write transaction."""
+    g.database_reads_only = False
+    session = db.session()
+    if session.in_transaction():
+        expire = session.expire_on_commit
+        session.expire_on_commit = False  # the user and choices stay loaded
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from learnapp.config import load_config
 from learnapp.extensions import db
+from learnapp.pagecache import is_write
 from tests.conftest import recorded_sql
 
 
@@ -44,15 +45,30 @@ def test_sqlite_pragmas(app):
 
 
 @pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue for the lock")
-def test_writes_begin_immediate_and_reads_deferred(app, client, author):
+def test_writes_begin_immediate_and_reads_deferred(app, client, author, make_entry):
+    entry = make_entry(author=author)
     client.login_as(author)
     with recorded_sql() as reading:
         client.get("/")
     with recorded_sql() as writing:
-        client.post("/entries", {"title": "write"})
+        client.post(f"/entries/{entry.id}/delete")
     begins = [s for s in reading if s.startswith("BEGIN")]
     assert begins and set(begins) == {"BEGIN"}
-    assert "BEGIN IMMEDIATE" in writing
+    assert writing[0] == "BEGIN IMMEDIATE", "a POST reads under the write lock it will need"
+
+
+@pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue for the lock")
+def test_quick_entry_reads_and_validates_before_taking_the_write_lock(app, client, author):
+    client.login_as(author)
+    with recorded_sql() as writing:
+        client.post("/entries", {"title": "write"})
+    immediate = writing.index("BEGIN IMMEDIATE")
+    assert writing[0] == "BEGIN"
+    assert not any(is_write(s) for s in writing[:immediate]), "only reads before the lock"
+    assert any(s.startswith("INSERT INTO entries") for s in writing[immediate:])
+    with recorded_sql() as refused:
+        client.post("/entries", {"title": ""})
+    assert "BEGIN IMMEDIATE" not in refused, "an invalid form never queues for the lock"
 
 
 @pytest.mark.sqlite_only("BEGIN IMMEDIATE is how SQLite writers queue for the lock")

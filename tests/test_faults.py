@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,6 +148,35 @@ def test_nothing_is_written_while_locked_and_sending_again_saves_it_once(writer,
     entry = db.session.scalar(select(Entry))
     assert entry.title == LESSON["title"]
     assert entry.what_happened.replace("\r\n", "\n") == LESSON["what_happened"]
+
+
+@SQLITE_ONLY
+def test_a_write_waits_out_a_lock_held_briefly_then_saves(writer, database_path):
+    other = sqlite3.connect(database_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(BUSY_TIMEOUT_MS / 4000, other.execute, ["ROLLBACK"])
+    release.start()
+    try:
+        response = writer.post("/entries", LESSON)
+    finally:
+        release.join()
+        other.close()
+    assert response.status_code == 303
+    assert stored() == (1, 2)
+    db.session.remove()  # its transaction holds the write lock (outside a request)
+    with db.engine.connect() as connection:  # BEGIN IMMEDIATE, waiting as a request would
+        # Waiting switches SQLite's own busy timeout off for a moment; it is back on.
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_invalid_quick_entry_is_answered_without_waiting_for_the_lock(writer, lock_held, htmx):
+    started = time.monotonic()
+    response = writer.post("/entries", {**LESSON, "title": ""}, htmx=htmx)
+    assert response.status_code == 422, "the form's errors, not a busy database"
+    assert "Please fill this in." in response.text
+    assert time.monotonic() - started < BUSY_TIMEOUT_MS / 1000
 
 
 # --- (b) The disk is full ---------------------------------------------------------------------

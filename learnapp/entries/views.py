@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from learnapp.database import reads_only
+from learnapp.database import reads_before_writing, reads_only, start_writing
 from learnapp.entries import bp
 from learnapp.entries.forms import EntryForm, FeedFilterForm, NewEntryForm
 from learnapp.entries.page import render_entry_page
@@ -68,6 +68,7 @@ def feed() -> Page:
 
 
 @bp.post("/entries")
+@reads_before_writing
 @login_required
 def create_entry() -> Page:
     form = NewEntryForm(current_user)
@@ -75,6 +76,7 @@ def create_entry() -> Page:
         return _invalid_new_entry(form)
     # The answer shows what this request just wrote: no need to read it all back.
     db.session().expire_on_commit = False
+    start_writing()
     entry = create_entry_once(form, current_user)
     # Committed: rendering the answer only reads, so it must not hold SQLite's write lock
     # (every other writer would queue behind this fragment).

@@ -133,8 +133,7 @@ def begin_immediate(connection: Connection, busy_ms: int) -> None:
     two, so waiters look again at that pace. The connection's busy timeout is off while
     this loops (the loop is the wait) and back on for the transaction's statements.
     """
-    raw = connection.connection.dbapi_connection
-    assert raw is not None  # a connection in a transaction has its DBAPI connection
+    raw: Any = connection.connection.dbapi_connection  # the sqlite3 connection itself
     deadline = time.monotonic() + busy_ms / 1000
     pause = FIRST_PAUSE
     raw.execute("PRAGMA busy_timeout = 0")

@@ -25,27 +25,20 @@ def create_once(
 ) -> tuple[Row, bool]:
     """Commit the row ``build(key)`` adds, unless ``creator_id`` already made one with ``key``.
 
-    The model has a unique constraint on (creator, idempotency_key). Returns the row and
-    whether it was created now.
+    The model has a unique constraint on (creator, idempotency_key): the row is written
+    straight away, and only a refused write (a resent form, or two copies of one submit at
+    once) looks for the row made first. Returns the row and whether it was created now.
     """
     key = key or new_key()
-
-    def earlier() -> Row | None:
-        return db.session.scalar(
-            select(model).where(creator_column == creator_id, model.idempotency_key == key)  # type: ignore[attr-defined]
-        )
-
-    found = earlier()
-    if found is not None:
-        return found, False
-    row = build(key)
     try:
+        row = build(key)
         db.session.commit()
     except IntegrityError:
-        # Two copies of the same submit raced (possible on PostgreSQL): keep the first.
         db.session.rollback()
-        found = earlier()
+        found = db.session.scalar(
+            select(model).where(creator_column == creator_id, model.idempotency_key == key)  # type: ignore[attr-defined]
+        )
         if found is None:
-            raise
+            raise  # another constraint refused it
         return found, False
     return row, True

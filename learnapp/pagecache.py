@@ -17,6 +17,10 @@ costs ten to fifty times more to query and render than to send. A view decorated
   it was rendered for;
 - the **request**: path and query, and the htmx headers that choose a fragment.
 
+A page is rendered by one thread of a process at a time (the others wait for it, or keep
+getting the kept copy while it is rendered anew near the end of its life): a page that
+expires under load costs one rendering, not one per thread.
+
 Values that must differ on every response (the idempotency key of a form, from
 ``fresh_per_response``) are cut out of the stored page and filled in anew each time it is
 served. Pages rendered with flashed messages, pages that changed the session and answers
@@ -135,25 +139,58 @@ class StoredPage:
 
 
 class PageCache:
-    """A bounded, thread-safe LRU of stored pages (one per worker process)."""
+    """A bounded, thread-safe LRU of stored pages (one per worker process).
+
+    A page is rendered by one thread at a time: a thread that finds no page while another
+    renders it waits for that page instead of rendering it too, and a page near the end of
+    its life (``REFRESH_SHARE`` of it gone) is rendered anew by the first request that
+    sees it, while the others are still served the one kept. Under load, a page that
+    expires then costs one rendering and one slower answer, not one per thread.
+    """
+
+    REFRESH_SHARE = 0.9
+    WAIT_SECONDS = 5.0  # then a waiting thread renders the page itself
 
     def __init__(self, seconds: int, entries: int) -> None:
         self.seconds = seconds
         self.entries = entries
         self._pages: OrderedDict[tuple, StoredPage] = OrderedDict()
+        self._rendering: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> StoredPage | None:
         """The page kept under ``key`` if it is younger than ``seconds``."""
         with self._lock:
-            page = self._pages.get(key)
-            if page is None:
-                return None
-            if clock() - page.made_at >= self.seconds:
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return page
+            return self._kept(key)
+
+    def lookup(self, key: tuple) -> tuple[StoredPage | None, threading.Event | None]:
+        """The page to serve for ``key``, and this thread's turn to render it.
+
+        ``(page, None)``: serve it. ``(page, turn)`` or ``(None, turn)``: render the page
+        (it is nearly due, or missing) and call ``done(key, turn)`` afterwards. A thread
+        that finds the page missing while another renders it waits for that rendering;
+        ``(None, None)`` means it rendered nothing this thread could use.
+        """
+        with self._lock:
+            page = self._kept(key)
+            due = page is None or clock() - page.made_at >= self.seconds * self.REFRESH_SHARE
+            if not due:
+                return page, None
+            other = self._rendering.get(key)
+            if other is None:
+                turn = self._rendering[key] = threading.Event()
+                return page, turn
+            if page is not None:
+                return page, None  # another thread is rendering it anew
+        other.wait(self.WAIT_SECONDS)
+        return self.get(key), None
+
+    def done(self, key: tuple, turn: threading.Event) -> None:
+        """This thread's rendering for ``key`` is over (kept or not): wake the waiting."""
+        with self._lock:
+            if self._rendering.get(key) is turn:
+                del self._rendering[key]
+        turn.set()
 
     def put(self, key: tuple, page: StoredPage) -> None:
         with self._lock:
@@ -161,6 +198,16 @@ class PageCache:
             self._pages.move_to_end(key)
             while len(self._pages) > self.entries:
                 self._pages.popitem(last=False)
+
+    def _kept(self, key: tuple) -> StoredPage | None:
+        page = self._pages.get(key)
+        if page is None:
+            return None
+        if clock() - page.made_at >= self.seconds:
+            del self._pages[key]
+            return None
+        self._pages.move_to_end(key)
+        return page
 
 
 def clock() -> float:
@@ -205,17 +252,22 @@ def cached_page(view: View) -> View:
         if cache is None or not is_cacheable_request():
             return view(*args, **kwargs)
         generation = current_generation()
-        stored = cache.get(_request_key(generation))
-        if stored is not None:
+        key = _request_key(generation)
+        stored, turn = cache.lookup(key)
+        if stored is not None and turn is None:
             response = stored.response()
             response.headers["X-Page-Cache"] = "hit"
             return response
-        g.page_cache_holes = []
-        session_before = dict(session)
-        response = make_response(view(*args, **kwargs))
-        if _keepable(response, session_before):
-            # Keyed after the view: the first form of a session makes its CSRF secret.
-            cache.put(_request_key(generation), StoredPage.cut(response, g.page_cache_holes))
+        try:
+            g.page_cache_holes = []
+            session_before = dict(session)
+            response = make_response(view(*args, **kwargs))
+            if _keepable(response, session_before):
+                # Keyed after the view: the first form of a session makes its CSRF secret.
+                cache.put(_request_key(generation), StoredPage.cut(response, g.page_cache_holes))
+        finally:
+            if turn is not None:
+                cache.done(key, turn)
         response.headers["X-Page-Cache"] = "miss"
         return response
 

@@ -4,6 +4,7 @@ most, only to the session it was rendered for, and never with a form's one-time 
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -201,3 +202,70 @@ def test_every_committed_write_raises_the_generation_once(app, make_user):
     make_user("Mo")
     db.session.commit()  # nothing written: no change
     assert pagecache.current_generation() == before + 1
+
+
+# --- One rendering per page at a time ----------------------------------------------------------
+
+
+def stored_page(made_at: float) -> pagecache.StoredPage:
+    return pagecache.StoredPage(made_at, 200, (), ("<p>page</p>",), ())
+
+
+@pytest.fixture
+def now(monkeypatch) -> list[float]:
+    """The page cache's clock, moved by the test."""
+    moment = [1_000_000.0]
+    monkeypatch.setattr(pagecache, "clock", lambda: moment[0])
+    return moment
+
+
+def test_a_missing_page_is_rendered_once_while_other_threads_wait_for_it(now):
+    cache = pagecache.PageCache(seconds=60, entries=10)
+    page, turn = cache.lookup(("k",))
+    assert page is None and turn is not None, "the first thread renders"
+    answers: list[tuple] = []
+    waiting = threading.Thread(target=lambda: answers.append(cache.lookup(("k",))))
+    waiting.start()
+    waiting.join(0.2)
+    assert waiting.is_alive() and not answers, "the second thread waits for the first"
+    cache.put(("k",), stored_page(now[0]))
+    cache.done(("k",), turn)
+    waiting.join(5)
+    assert answers == [(cache.get(("k",)), None)], "and is served what the first rendered"
+
+
+def test_a_rendering_that_kept_nothing_lets_the_next_request_render(now, monkeypatch):
+    cache = pagecache.PageCache(seconds=60, entries=10)
+    _, turn = cache.lookup(("k",))
+    monkeypatch.setattr(cache, "WAIT_SECONDS", 0.05)
+    assert cache.lookup(("k",)) == (None, None), "a waiter gives up and renders itself"
+    cache.done(("k",), turn)  # the page was not keepable
+    page, again = cache.lookup(("k",))
+    assert page is None and again is not None and again is not turn
+
+
+def test_a_page_near_the_end_of_its_life_is_rendered_anew_by_one_request(now):
+    cache = pagecache.PageCache(seconds=60, entries=10)
+    first = stored_page(now[0])
+    cache.put(("k",), first)
+    now[0] += 53
+    assert cache.lookup(("k",)) == (first, None)
+    now[0] += 2  # 55 s: over 90% of its life
+    page, turn = cache.lookup(("k",))
+    assert page is first and turn is not None, "this request renders it anew"
+    assert cache.lookup(("k",)) == (first, None), "the others keep getting the kept page"
+    renewed = stored_page(now[0])
+    cache.put(("k",), renewed)
+    cache.done(("k",), turn)
+    now[0] += 10  # 65 s after the first rendering, 10 s after the second
+    assert cache.lookup(("k",)) == (renewed, None)
+
+
+def test_a_view_that_fails_gives_up_its_turn_to_render(app, reader, monkeypatch):
+    cache = app.extensions[pagecache.EXTENSION]
+    monkeypatch.setattr(pagecache, "make_response", lambda _: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        reader.get("/me")
+    assert cache._rendering == {}, "no thread is left waiting for a rendering that failed"
+    monkeypatch.undo()
+    assert reader.get("/me").headers["X-Page-Cache"] == "miss"

@@ -42,8 +42,11 @@ from bench.measure import BROWSER_ENCODINGS, CSRF_FIELD, CSRF_HEADER, measure, r
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "wrk" / "request.lua"
 RUNS = Path(__file__).resolve().parent / "runs"
-# gunicorn's default access log line, led by the worker's pid (to see who served what).
-ACCESS_FORMAT = '%(p)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+# gunicorn's default access log line, led by the worker's pid (to see who served what) and
+# followed by the time taken in microseconds and the page cache's verdict (hit or miss).
+ACCESS_FORMAT = (
+    '%(p)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s %({x-page-cache}o)s'
+)
 # gthread workers keep the connections they accept, and wrk opens its 16 at once: now and
 # then one worker takes nearly all of them and the other idles. Such a run is run again.
 LOPSIDED = 0.8
@@ -276,6 +279,11 @@ def measure_load(datasets: list[Served], args: argparse.Namespace) -> dict[str, 
                 break
         return result
 
+    def warm(served: Served, url: str, post: bool, seconds: int) -> None:
+        assert served.session is not None
+        if seconds > 0:
+            wrk(url, served.session, seconds, args.connections, post)
+
     first = datasets[0]
     ceiling_url = f"{first.base}/healthz"
     chosen = [label for label in first.targets() if not args.routes or label in args.routes]
@@ -283,7 +291,7 @@ def measure_load(datasets: list[Served], args: argparse.Namespace) -> dict[str, 
         for label in chosen:
             url, post = served.targets()[label]
             print(f"  warming up {label} ({served.name})", flush=True)
-            load(served, url, post, args.warmup)
+            warm(served, url, post, args.warmup)
     ceilings = [load(first, ceiling_url, False, args.ceiling)]
     rows: dict[str, list[dict[str, Any]]] = {label: [] for label in chosen}
     for round_number in range(1, args.rounds + 1):
@@ -292,6 +300,9 @@ def measure_load(datasets: list[Served], args: argparse.Namespace) -> dict[str, 
             row: dict[str, Any] = {"before": ceilings[-1]}
             for served in datasets:
                 url, post = served.targets()[label]
+                # A round lasts longer than a page is kept (a minute): without this, each
+                # run would open on pages every worker must render again at once.
+                warm(served, url, post, args.rewarm)
                 row[served.name] = result = load(served, url, post, args.duration)
                 print(f"  {label:13} {served.name:5} {result.rps:8.1f} req/s  p50 "
                       f"{result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
@@ -309,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times over every route")
     parser.add_argument("--duration", type=int, default=5, help="seconds per route and round")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per route")
+    parser.add_argument(
+        "--rewarm", type=int, default=1, help="seconds of the same load before each run"
+    )
     parser.add_argument("--ceiling", type=int, default=3, help="seconds of each /healthz run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)

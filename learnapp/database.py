@@ -4,7 +4,7 @@ Python's sqlite3 driver starts transactions lazily with a plain ``BEGIN``; two r
 read then write can then both succeed while one update is lost, or fail late with "database
 is locked". We turn the driver's own transaction handling off and issue ``BEGIN IMMEDIATE``
 ourselves for anything that may write, so writers queue on the lock (up to the busy timeout)
-before they read, looking again every millisecond or two (``begin_immediate``). Safe
+before they read, looking again every half millisecond (``begin_immediate``). Safe
 (read-only) requests keep a deferred ``BEGIN`` so readers never wait, and a POST view that
 validates first reads in one too until it starts writing (``reads_before_writing``).
 
@@ -30,9 +30,10 @@ from sqlalchemy.exc import OperationalError
 from learnapp.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How long a writer waits before looking at SQLite's lock again: doubling up to the longest.
-FIRST_PAUSE = 0.000_25
-LONGEST_PAUSE = 0.002
+# How long a writer waits before looking at SQLite's lock again: doubling up to the longest,
+# which is shorter than a quick write holds the lock (about 0.7 ms).
+FIRST_PAUSE = 0.000_1
+LONGEST_PAUSE = 0.000_5
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -124,13 +125,13 @@ def configure_engine(app: Flask, engine: Engine) -> None:
 
 
 def begin_immediate(connection: Connection, busy_ms: int) -> None:
-    """Send ``BEGIN IMMEDIATE``, trying again every millisecond or two while another
+    """Send ``BEGIN IMMEDIATE``, trying again every half millisecond while another
     connection writes, for ``busy_ms`` (the busy timeout); then "database is locked" stands.
 
     SQLite's own busy handler would wait in growing sleeps of up to 100 ms: a writer that
     missed the lock a few times then sleeps long after it was freed, and under a burst of
-    writes the lock sits idle while every waiter sleeps. Writes here take a millisecond or
-    two, so waiters look again at that pace. The connection's busy timeout is off while
+    writes the lock sits idle while every waiter sleeps. Writes here hold it for about a
+    millisecond, so waiters look again at that pace. The connection's busy timeout is off while
     this loops (the loop is the wait) and back on for the transaction's statements.
     """
     raw: Any = connection.connection.dbapi_connection  # the sqlite3 connection itself

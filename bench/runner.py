@@ -147,10 +147,11 @@ def start_server(url: str, port: int, workers: int, folder: Path, name: str) -> 
     raise RuntimeError(f"gunicorn did not answer on port {port}; see {log.name}")
 
 
-def stop_server(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop gunicorn as a service manager would: SIGTERM, then SIGKILL after ``timeout``."""
     server.send_signal(signal.SIGTERM)
     try:
-        server.wait(timeout=30)
+        server.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()

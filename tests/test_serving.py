@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from flask import request
 
+from bench.runner import stop_server
 from learnapp.config import PROJECT_ROOT
 from learnapp.extensions import db
 from tests.conftest import make_app
@@ -97,12 +97,7 @@ def gunicorn_server(tmp_path: Path, migrated_template: Path) -> Iterator[tuple[s
             time.sleep(0.1)
         yield base_url, log
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server, timeout=10)
 
 
 def test_gunicorn_serves_the_app_with_the_repository_config(gunicorn_server):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.runner import stop_server
 from learnapp.config import PROJECT_ROOT
 
 START_TIMEOUT_S = 20
@@ -86,12 +87,7 @@ def run_gunicorn(database_url: str, folder: Path, workers: int = 4) -> Iterator[
         _wait_until_serving(server, workers)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def _wait_until_serving(server: Gunicorn, workers: int) -> None:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from learnapp.celebrate.counts import entry_thanks_options
 from learnapp.extensions import db
-from learnapp.models import Entry, Kind, Tag, User, Visibility
+from learnapp.models import Entry, Kind, Tag, User, Visibility, entry_tags
 
 MAX_ID = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,15 +49,28 @@ def load_visible_entry(entry_id: int, viewer: User, include_deleted: bool = Fals
     """The entry if ``viewer`` may see it; 404 otherwise (never 403: that would confirm it)."""
     if not 0 < entry_id <= MAX_ID:
         abort(404)
-    entry = db.session.scalar(
-        select(Entry)
-        .where(Entry.id == entry_id, visible_to(viewer, include_deleted))
-        .options(
-            joinedload(Entry.author),
-            joinedload(Entry.team),
-            selectinload(Entry.tags),
-            *entry_thanks_options(viewer),
+    # One statement for the entry, its few tags and its incident record (None for a lesson;
+    # ``Entry.incident`` is the incident model's backref): the entry page reads all three.
+    # The tags' joins are spelt out one by one: joinedload (and a join along the
+    # relationship) nests them in parentheses, which SQLite answers by reading every tag
+    # of every entry.
+    entry = (
+        db.session.execute(
+            select(Entry)
+            .outerjoin(entry_tags, entry_tags.c.entry_id == Entry.id)
+            .outerjoin(Tag, Tag.id == entry_tags.c.tag_id)
+            .where(Entry.id == entry_id, visible_to(viewer, include_deleted))
+            .options(
+                joinedload(Entry.author),
+                joinedload(Entry.team),
+                contains_eager(Entry.tags),
+                joinedload(Entry.incident),  # type: ignore[attr-defined]
+                *entry_thanks_options(viewer),
+            )
+            .order_by(Tag.name)
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if entry is None:
         abort(404)

@@ -8,11 +8,9 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
-from learnapp.extensions import db
 from learnapp.formatting import viewer_zone
 from learnapp.htmx import is_fragment_request
 from learnapp.incidents.draft import assemble_draft
@@ -33,7 +31,7 @@ from learnapp.incidents.queries import (
     load_parts,
     spans_days,
 )
-from learnapp.models import ContributingFactor, Entry
+from learnapp.models import Entry
 
 Page = str | Response | tuple[str, int]
 OPEN_FOR_REVIEW = (IncidentStatus.RESOLVED, IncidentStatus.IN_REVIEW)
@@ -53,13 +51,7 @@ def incident_context(entry: Entry, **overrides: Any) -> dict[str, Any]:
             "promote_form": form,
         }
     parts = load_parts(incident)
-    factors = list(
-        db.session.scalars(
-            select(ContributingFactor)
-            .where(ContributingFactor.entry_id == entry.id)
-            .order_by(ContributingFactor.id)
-        )
-    )
+    factors = parts.factors
     set_committed_value(entry, "factors", factors)
     responder = any(r.user_id == current_user.id for r in parts.responders)
     own = next((a for a in parts.analyses if a.author_id == current_user.id), None)

@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "LEARNAPP_"
 
@@ -77,6 +79,11 @@ def _coerce(raw: str, default: Any) -> Any:
     return raw
 
 
+def is_sqlite(url: str) -> bool:
+    """Whether the SQLAlchemy ``url`` names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the app configuration: defaults, then environment, then ``overrides``."""
     values = {key: default for key, (default, _) in DEFAULTS.items()}
@@ -98,7 +105,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
     lifetime = timedelta(days=int(values["SESSION_DAYS"]))
     values.setdefault("SQLALCHEMY_DATABASE_URI", values["DATABASE_URL"])
     values.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # A server connection may have died while idle in the pool: test it on checkout. A
+        # SQLite file cannot, and the test would be one more statement on every request.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not is_sqlite(values["DATABASE_URL"])},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,

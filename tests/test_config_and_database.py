@@ -28,6 +28,18 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/learnapp.sqlite3"
 
 
+@pytest.mark.parametrize(
+    ("url", "pings"),
+    [
+        ("sqlite:////tmp/learnapp.sqlite3", False),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/learnapp", True),
+    ],
+)
+def test_only_server_connections_are_tested_on_checkout(tmp_path, url, pings):
+    config = load_config(str(tmp_path), {"DATABASE_URL": url})
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is pings
+
+
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.delenv("LEARNAPP_SECRET_KEY", raising=False)
     first = load_config(str(tmp_path))["SECRET_KEY"]

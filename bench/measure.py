@@ -140,8 +140,9 @@ def home_transfer(client: FlaskClient) -> dict[str, Any]:
 
 
 def digest_seconds(app: Flask, manifest: dict) -> dict[str, Any]:
-    """Seconds to compose the digest of the week before the data's anchor for everyone."""
-    from learnapp.digest.compose import compose_digest
+    """Seconds to compose the digest of the week before the data's anchor for everyone, in
+    one run as the weekly send does."""
+    from learnapp.digest.run import DigestRun
     from learnapp.digest.weeks import IsoWeek, org_zone
     from learnapp.models import User
 
@@ -152,7 +153,8 @@ def digest_seconds(app: Flask, manifest: dict) -> dict[str, Any]:
         people = db.session.scalars(
             select(User).order_by(User.id).options(selectinload(User.memberships))
         ).all()
-        with_content = sum(compose_digest(p, week, zone).has_content for p in people)
+        run = DigestRun(week, zone)  # as `flask digest send` composes: one run for all
+        with_content = sum(run.compose(p).has_content for p in people)
         took = time.perf_counter() - started
         db.session.remove()
     return {"week": str(week), "people": len(people), "with_content": with_content, "seconds": took}

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from learnapp.digest.compose import compose_digest
+from learnapp.digest.run import DigestRun
 from learnapp.digest.send import digest_message, readers, send_digests
 from learnapp.digest.weeks import IsoWeek, org_zone
 from learnapp.extensions import db
@@ -63,8 +64,9 @@ def preview_command(week: str | None, email: str | None) -> None:
         return
     started = time.perf_counter()
     everyone = readers()
+    run = DigestRun(chosen, org_zone())
     for reader in everyone:
-        d = compose_digest(reader, chosen, org_zone())
+        d = run.compose(reader)
         state = "email" if d.has_content else "no email (nothing visible)"
         click.echo(
             f"  {reader.email}: {state}; done {len(d.done)}, new {len(d.lessons)} lessons "

@@ -11,74 +11,32 @@ previous week's, and one lesson resurfaced from a year or a quarter ago.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import g
-from sqlalchemy import Row, func, select
-from sqlalchemy.orm import joinedload
 
-from learnapp.celebrate.counts import improvement_cheer_count
-from learnapp.celebrate.models import Cheer
+from learnapp.digest.items import Done, Found, Narrative, NewEntry, OpenItem, Resurfaced
+from learnapp.digest.lists import (
+    CHEERED_SHOWN,
+    NEW_SHOWN,
+    OLDEST_SHOWN,
+    RESURFACE_FROM,
+    Parts,
+    read_my_open,
+    read_narratives,
+    resurfaced,
+)
 from learnapp.digest.weeks import IsoWeek
 from learnapp.entries.queries import visible_to
-from learnapp.extensions import db
-from learnapp.improvements.figures import Figures, Period, compute_figures
-from learnapp.improvements.models import OPEN_STATUSES, Improvement, Status
-from learnapp.incidents.models import Incident
-from learnapp.incidents.queries import published_query
-from learnapp.models import Entry, Kind, User
+from learnapp.improvements.figures import Figures, Period
+from learnapp.models import User
 
-NEW_SHOWN = 15  # new lessons (and, apart, incidents) listed; the rest are a link away
-CHEERED_SHOWN = 3
-OLDEST_SHOWN = 3
-MINE_SHOWN = 10
-SNIPPET = 240
-RESURFACE_FROM = (("A year ago", 52), ("A quarter ago", 13))
+__all__ = ["Digest", "Done", "Narrative", "NewEntry", "OpenItem", "Resurfaced", "compose_digest"]
 
-
-@dataclass(frozen=True)
-class Done:
-    id: int
-    title: str
-    owner: str
-    lead_time: timedelta | None
-    cheers: int
-
-
-@dataclass(frozen=True)
-class NewEntry:
-    id: int
-    title: str
-    author: str  # "a teammate" for an anonymous entry of someone else
-    team: str
-    learned: str
-
-
-@dataclass(frozen=True)
-class Narrative:
-    entry_id: int
-    title: str
-    severity: str
-
-
-@dataclass(frozen=True)
-class OpenItem:
-    id: int
-    title: str
-    owner: str
-    priority: str
-    status: str
-    age: timedelta
-
-
-@dataclass(frozen=True)
-class Resurfaced:
-    when: str
-    entry_id: int
-    title: str
-    learned: str
+# A part of what a reader may see: the rows of a list (by name, see ``Parts``) it holds.
+Source = Callable[[str], list[Found]]
 
 
 @dataclass
@@ -116,180 +74,72 @@ class Digest:
 
 
 def compose_digest(reader: User, week: IsoWeek, zone: ZoneInfo) -> Digest:
-    """The digest of ``week`` (in ``zone``, the organisation's timezone) for ``reader``."""
-    period = week.period(zone)
-    lessons, incidents, more = _new_entries(reader, period)
-    return Digest(
-        week=week,
-        reader_name=reader.display_name,
-        done=_done(reader, period),
-        most_cheered=_most_cheered(reader, period),
-        lessons=lessons,
-        incidents=incidents,
-        more_entries=more,
-        narratives=_narratives(reader, period),
-        oldest_open=_open(reader, period.end, None, OLDEST_SHOWN),
-        my_open=_open(reader, period.end, reader.id, MINE_SHOWN),
-        # The digest shows no "open now" figure: it lists the oldest open items itself.
-        figures=compute_figures(reader, None, period, open_now=False),
-        previous=compute_figures(reader, None, week.shifted(-1).period(zone), open_now=False),
-        resurfaced=_resurfaced(reader, week, zone),
-    )
+    """The digest of ``week`` (in ``zone``, the organisation's timezone) for ``reader``.
+
+    For one reader; ``learnapp.digest.run.DigestRun`` composes the week's digest for many,
+    reading what they share once.
+    """
+    whole = Parts(visible_to(reader), week, zone)
+    return cut_digest(reader, week, zone, [whole.rows], _narratives(week.period(zone)))
 
 
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
-
-
-# Lists read only the columns they show: loading each week's done improvements with their
-# entries as objects took 8 ms per reader, most of a 200-reader run.
-DONE_COLUMNS = (
-    Improvement.id,
-    Improvement.title,
-    User.display_name,
-    Improvement.status,
-    Improvement.created_at,
-    Improvement.done_at,
-)
-
-
-def _as_done(row: Row, cheers: int) -> Done:
-    ident, title, owner, status, created_at, done_at = row[:6]
-    finished = status is Status.DONE and done_at is not None
-    return Done(ident, title, owner, done_at - created_at if finished else None, cheers)
-
-
-def _done(reader: User, period: Period) -> list[Done]:
-    rows = db.session.execute(
-        select(*DONE_COLUMNS, improvement_cheer_count())
-        .join(Improvement.entry)
-        .join(User, User.id == Improvement.owner_id)
-        .where(
-            visible_to(reader),
-            Improvement.status == Status.DONE,
-            period.contains(Improvement.done_at),
-        )
-        .order_by(Improvement.done_at, Improvement.id)
-    )
-    return [_as_done(row, row[6] or 0) for row in rows]
-
-
-def _most_cheered(reader: User, period: Period) -> list[Done]:
-    """The improvements that got the most cheers this week (done this week or before)."""
-    cheers = (
-        select(Cheer.improvement_id, func.count(Cheer.id).label("n"))
-        .where(Cheer.improvement_id.is_not(None), period.contains(Cheer.created_at))
-        .group_by(Cheer.improvement_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(*DONE_COLUMNS, cheers.c.n)
-        .join(cheers, cheers.c.improvement_id == Improvement.id)
-        .join(Improvement.entry)
-        .join(User, User.id == Improvement.owner_id)
-        .where(visible_to(reader))
-        .order_by(cheers.c.n.desc(), Improvement.id)
-        .limit(CHEERED_SHOWN)
-    ).all()
-    return [_as_done(row, row[6]) for row in rows]
-
-
-def _new_entries(reader: User, period: Period) -> tuple[list[NewEntry], list[NewEntry], bool]:
-    found: dict[Kind, list[NewEntry]] = {Kind.LESSON: [], Kind.INCIDENT: []}
-    more = False
-    for kind, items in found.items():
-        rows = db.session.scalars(
-            select(Entry)
-            .where(visible_to(reader), Entry.kind == kind, period.contains(Entry.created_at))
-            .order_by(Entry.created_at, Entry.id)
-            .limit(NEW_SHOWN + 1)
-            .options(joinedload(Entry.author), joinedload(Entry.team))
-        ).all()
-        more = more or len(rows) > NEW_SHOWN
-        items.extend(
-            NewEntry(
-                e.id,
-                e.title,
-                e.author_label_for(reader),
-                e.team.name if e.team else "",
-                _snippet(e.what_we_learned),
-            )
-            for e in rows[:NEW_SHOWN]
-        )
-    return found[Kind.LESSON], found[Kind.INCIDENT], more
-
-
-def _narratives(reader: User, period: Period) -> list[Narrative]:
-    # A published narrative is for the whole organisation, whatever its entry's visibility:
-    # every reader's digest of a week lists the same ones, read once per run (or request).
+def _narratives(period: Period) -> list[Narrative]:
+    # The same for every reader (see read_narratives): read once per request, or per
+    # app context of a loop of compose_digest calls.
     known: dict[Period, list[Narrative]] = g.setdefault("digest_narratives", {})
     if period not in known:
-        rows = db.session.scalars(
-            published_query()
-            .where(period.contains(Incident.published_at))
-            .order_by(Incident.published_at, Incident.id)
-        )
-        known[period] = [Narrative(i.entry_id, i.entry.title, i.severity_name) for i in rows]
+        known[period] = read_narratives(period)
     return known[period]
 
 
-def _open(reader: User, until: datetime | None, owner_id: int | None, limit: int) -> list[OpenItem]:
-    query = (
-        select(
-            Improvement.id,
-            Improvement.title,
-            User.display_name,
-            Improvement.priority,
-            Improvement.status,
-            Improvement.created_at,
+def cut_digest(
+    reader: User,
+    week: IsoWeek,
+    zone: ZoneInfo,
+    sources: Sequence[Source],
+    narratives: list[Narrative],
+) -> Digest:
+    """``reader``'s digest of ``week`` cut from ``sources``: together they must hold every
+    entry the reader may see, each once, and no other."""
+
+    def pick(name: str, limit: int | None = None) -> list[Found]:
+        found = [f for rows in sources for f in rows(name)]
+        return sorted(found, key=lambda f: f.place)[:limit]
+
+    def items(name: str, limit: int | None = None) -> list:
+        return [f.item for f in pick(name, limit)]
+
+    def new(name: str) -> list[NewEntry]:
+        return [f.item.to(reader.id) for f in pick(name, NEW_SHOWN + 1)]
+
+    def figures(name: str) -> Figures:
+        counts = items(name)
+        return Figures(
+            entries=sum(c.entries for c in counts),
+            converted=sum(c.converted for c in counts),
+            repaired=sum(c.repaired for c in counts),
+            lead_times=sorted(t for c in counts for t in c.lead_times),
+            # The digest shows no "open now" figure: it lists the oldest open items itself.
+            open_count=0,
+            oldest_open=None,
         )
-        .join(Improvement.entry)
-        .join(User, User.id == Improvement.owner_id)
-        .where(visible_to(reader), Improvement.status.in_(OPEN_STATUSES))
-        .limit(limit)
+
+    lessons, incidents = new("lessons"), new("incidents")
+    candidates = (pick(resurfaced(i), 1) for i in range(len(RESURFACE_FROM)))
+    return Digest(
+        week=week,
+        reader_name=reader.display_name,
+        done=items("done"),
+        most_cheered=items("most_cheered", CHEERED_SHOWN),
+        lessons=lessons[:NEW_SHOWN],
+        incidents=incidents[:NEW_SHOWN],
+        more_entries=len(lessons) > NEW_SHOWN or len(incidents) > NEW_SHOWN,
+        narratives=narratives,
+        oldest_open=items("oldest_open", OLDEST_SHOWN),
+        # Addressed to the reader alone: read for each reader.
+        my_open=read_my_open(reader, visible_to(reader), week.period(zone).end),
+        figures=figures("figures"),
+        previous=figures("previous"),
+        # From a year ago, else from a quarter ago.
+        resurfaced=next((found[0].item for found in candidates if found), None),
     )
-    if until is not None:
-        # As the week ended: an improvement proposed after it is not part of it.
-        query = query.where(Improvement.created_at < until)
-    if owner_id is None:
-        query = query.order_by(Improvement.created_at, Improvement.id)
-    else:
-        query = query.where(Improvement.owner_id == owner_id).order_by(
-            Improvement.priority, Improvement.created_at, Improvement.id
-        )
-    return [
-        OpenItem(
-            ident,
-            title,
-            owner,
-            f"P{priority}",
-            status.label,
-            (until - created_at) if until else timedelta(0),
-        )
-        for ident, title, owner, priority, status, created_at in db.session.execute(query)
-    ]
-
-
-def _resurfaced(reader: User, week: IsoWeek, zone: ZoneInfo) -> Resurfaced | None:
-    """The most thanked lesson the reader may see from the same week a year (else a
-    quarter) ago, oldest first on a tie."""
-    thanks = (
-        select(func.count(Cheer.id)).where(Cheer.entry_id == Entry.id).correlate(Entry)
-    ).scalar_subquery()
-    for when, weeks_back in RESURFACE_FROM:
-        then = week.shifted(-weeks_back).period(zone)
-        entry = db.session.scalars(
-            select(Entry)
-            .where(
-                visible_to(reader),
-                Entry.kind == Kind.LESSON,
-                Entry.what_we_learned != "",
-                then.contains(Entry.created_at),
-            )
-            .order_by(thanks.desc(), Entry.created_at, Entry.id)
-            .limit(1)
-        ).first()
-        if entry is not None:
-            return Resurfaced(when, entry.id, entry.title, _snippet(entry.what_we_learned))
-    return None

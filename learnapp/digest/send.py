@@ -30,9 +30,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from learnapp.digest.compose import Digest, compose_digest
+from learnapp.digest.compose import Digest
 from learnapp.digest.figures import figure_rows
 from learnapp.digest.models import DeliveryStatus, DigestDelivery
+from learnapp.digest.run import DigestRun
 from learnapp.digest.weeks import IsoWeek, org_zone
 from learnapp.extensions import db
 from learnapp.mail import MailError, address, build_message, external_url, render_email
@@ -108,11 +109,11 @@ def send_digests(
 ) -> RunSummary:
     """Send ``week``'s digest to every reader who has not had it (see the module doc)."""
     summary = RunSummary(week, dry_run)
-    zone = org_zone()
+    run = DigestRun(week, org_zone())  # what readers share is read once
     for reader in readers():
         if not _still_to_send(reader, week, summary):
             continue
-        digest = compose_digest(reader, week, zone)
+        digest = run.compose(reader)
         if not digest.has_content:
             summary.skipped += 1
             db.session.commit()

@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from learnapp import choices
 from learnapp.entries.queries import visible_to
@@ -147,6 +158,37 @@ def open_now_columns(viewer: User, team_id: int | None) -> list[ColumnElement]:
     ]
 
 
+def repair_totals() -> list[ColumnElement[int]]:
+    """How many entries a statement on ``Entry`` reads, how many of them are converted (a
+    live improvement, or "no change needed") and how many repaired (a done improvement)."""
+    live = (
+        select(Improvement.id)
+        .where(Improvement.entry_id == Entry.id, Improvement.status != Status.DROPPED)
+        .exists()
+    )
+    done = (
+        select(Improvement.id)
+        .where(Improvement.entry_id == Entry.id, Improvement.status == Status.DONE)
+        .exists()
+    )
+    handled = or_(live, Entry.no_change_reason.is_not(None))
+    return [
+        func.count(Entry.id),
+        func.coalesce(func.sum(case((handled, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((done, 1), else_=0)), 0),
+    ]
+
+
+def finished_in(scope: ColumnElement[bool], period: Period, *columns: ColumnElement) -> Select:
+    """Creation and completion times (then ``columns``) of the improvements done in
+    ``period`` on the entries ``scope`` admits: the lead times' rows."""
+    return (
+        select(Improvement.created_at, Improvement.done_at, *columns)
+        .join(Improvement.entry)
+        .where(scope, Improvement.status == Status.DONE, period.contains(Improvement.done_at))
+    )
+
+
 def compute_figures(
     viewer: User,
     team_id: int | None,
@@ -160,44 +202,22 @@ def compute_figures(
     false, and the values of the ``extra`` scalar subqueries a page wants in the same
     trip, kept in ``Figures.extra``), and the lead times of the period's done improvements.
     """
-    live = (
-        select(Improvement.id)
-        .where(Improvement.entry_id == Entry.id, Improvement.status != Status.DROPPED)
-        .exists()
-    )
-    done = (
-        select(Improvement.id)
-        .where(Improvement.entry_id == Entry.id, Improvement.status == Status.DONE)
-        .exists()
-    )
-    handled = or_(live, Entry.no_change_reason.is_not(None))
     # Uncorrelated: the subqueries read their own rows, evaluated once, not per entry.
     others = [
         c.correlate(None) if isinstance(c, ScalarSelect) else c
         for c in [*(open_now_columns(viewer, team_id) if open_now else []), *extra]
     ]
     totals = db.session.execute(
-        select(
-            func.count(Entry.id),
-            func.coalesce(func.sum(case((handled, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((done, 1), else_=0)), 0),
-            *others,
-        ).where(_in_scope(viewer, team_id), period.contains(Entry.created_at))
+        select(*repair_totals(), *others).where(
+            _in_scope(viewer, team_id), period.contains(Entry.created_at)
+        )
     ).one()
     entries, converted, repaired = totals[:3]
     rest = list(totals[3:])
     open_count, *oldest = rest[:4] if open_now else (0, None)
     extra_values = tuple(rest[4:] if open_now else rest)
 
-    finished = db.session.execute(
-        select(Improvement.created_at, Improvement.done_at)
-        .join(Improvement.entry)
-        .where(
-            _in_scope(viewer, team_id),
-            Improvement.status == Status.DONE,
-            period.contains(Improvement.done_at),
-        )
-    ).all()
+    finished = db.session.execute(finished_in(_in_scope(viewer, team_id), period)).all()
 
     return Figures(
         entries=entries,

@@ -26,7 +26,7 @@ from learnapp.digest.compose import Digest, cut_digest
 from learnapp.digest.items import Found, Narrative, Whose
 from learnapp.digest.lists import Parts, read_narratives
 from learnapp.digest.weeks import IsoWeek
-from learnapp.entries.queries import visible_to
+from learnapp.entries.queries import in_teams, visible_to
 from learnapp.models import Entry, User, Visibility
 
 # Entries some reader may read beyond what their teams may: only their authors may, and
@@ -46,12 +46,7 @@ class Audience:
 
     def reads(self) -> ColumnElement[bool]:
         """SQL: the entries for the organisation or for one of the teams."""
-        if not self.team_ids:
-            return Entry.visibility == Visibility.ORG
-        in_team = and_(
-            Entry.visibility == Visibility.TEAM, Entry.team_id.in_(sorted(self.team_ids))
-        )
-        return or_(Entry.visibility == Visibility.ORG, in_team)
+        return or_(Entry.visibility == Visibility.ORG, in_teams(self.team_ids))
 
     def includes(self, whose: Whose) -> bool:
         """The same rule as ``reads``, for a row read apart (a team entry whose team was

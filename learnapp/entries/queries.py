@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,13 +37,18 @@ def visible_to(viewer: User, include_deleted: bool = False) -> ColumnElement[boo
 def _visibility(
     viewer_id: int, team_ids: tuple[int, ...], include_deleted: bool
 ) -> ColumnElement[bool]:
-    in_team = and_(Entry.visibility == Visibility.TEAM, Entry.team_id.in_(team_ids))
     readable = or_(
-        Entry.visibility == Visibility.ORG,
-        Entry.author_id == viewer_id,
-        in_team if team_ids else false(),
+        Entry.visibility == Visibility.ORG, Entry.author_id == viewer_id, in_teams(team_ids)
     )
     return readable if include_deleted else and_(Entry.deleted_at.is_(None), readable)
+
+
+def in_teams(team_ids: Iterable[int]) -> ColumnElement[bool]:
+    """SQL condition: team entries of one of ``team_ids`` (none when there are none)."""
+    ids = sorted(team_ids)
+    if not ids:
+        return false()
+    return and_(Entry.visibility == Visibility.TEAM, Entry.team_id.in_(ids))
 
 
 def load_visible_entry(entry_id: int, viewer: User, include_deleted: bool = False) -> Entry:

@@ -34,11 +34,9 @@ def load_incident(entry_id: int, viewer: User) -> tuple[Entry, Incident]:
 
 
 def incident_of(entry: Entry) -> Incident | None:
-    """The incident record of ``entry`` (None for a lesson): the one its own query loaded
-    (``load_visible_entry`` joins it), else from the database."""
-    if "incident" in entry.__dict__:
-        return entry.incident  # type: ignore[attr-defined]
-    return db.session.scalar(select(Incident).where(Incident.entry_id == entry.id))
+    """The incident record of ``entry`` (None for a lesson): ``load_visible_entry`` joins
+    it; an entry loaded otherwise reads it on first use (the backref's lazy load)."""
+    return entry.incident  # type: ignore[attr-defined]
 
 
 def is_responder(incident: Incident, user: User) -> bool:

@@ -4,7 +4,8 @@ SQLite keeps a FTS5 table ``search_fts``; PostgreSQL a table ``search_documents`
 ``document`` column is a generated ``tsvector`` with a GIN index. Neither is a model: the
 migration creates them, and a session hook keeps them in step whenever an entry or an
 improvement is added, edited or deleted through the ORM (``rebuild`` refills them after a
-bulk load). Each row is keyed by ``kind`` and ``ref_id``.
+bulk load, and ``index_now`` indexes a row written with ``learnapp.rows.insert_now``).
+Each row is keyed by ``kind`` and ``ref_id``.
 """
 
 from __future__ import annotations
@@ -116,6 +117,12 @@ INDEXED_FIELDS = ("title", "what_happened", "what_we_learned", "what_we_will_cha
 def _text_changed(row: Entry | Improvement) -> bool:
     attrs = inspect(row).attrs
     return any(name in attrs and attrs[name].history.has_changes() for name in INDEXED_FIELDS)
+
+
+def index_now(session: Session, row: Entry | Improvement) -> None:
+    """Index ``row`` in the session's transaction now: for a row written outside a flush
+    (``learnapp.rows.insert_now``), which the flush hook below never sees."""
+    _upsert(session.connection(), document_of(row))
 
 
 def _keep_in_step(session: Session, _context: Any) -> None:

@@ -58,16 +58,18 @@ def end_all_sessions(user: User) -> None:
     user.session_version = User.session_version + 1  # atomic in SQL
 
 
+# The memberships (and their teams) come in the same query: every page asks for them. Built
+# once: the loader runs on every request.
+WITH_TEAMS = (joinedload(User.memberships).joinedload(Membership.team),)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Find the signed-in user; a stale session version or bad id means signed out."""
     ident, _, version = user_id.partition(":")
     if not (ident.isdigit() and version.isdigit() and len(ident) < 19):
         return None
-    # The memberships (and their teams) come in the same query: every page asks for them.
-    user = db.session.get(
-        User, int(ident), options=[joinedload(User.memberships).joinedload(Membership.team)]
-    )
+    user = db.session.get(User, int(ident), options=WITH_TEAMS)
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user

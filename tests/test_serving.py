@@ -110,3 +110,16 @@ def test_gunicorn_serves_the_app_with_the_repository_config(gunicorn_server):
     output = log.read_text()
     assert output.count("Booting worker") == 2, output
     assert '"GET /login HTTP/1.1" 200' in output, "the access log goes to stdout"
+
+
+def test_a_worker_freezes_what_loading_the_app_made():
+    import gc
+    import runpy
+
+    settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    before = gc.get_freeze_count()
+    try:
+        settings["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

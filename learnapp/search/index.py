@@ -120,8 +120,9 @@ def _text_changed(row: Entry | Improvement) -> bool:
 
 
 def index_now(session: Session, row: Entry | Improvement) -> None:
-    """Index ``row`` in the session's transaction now: for a row written outside a flush
-    (``learnapp.rows.insert_now``), which the flush hook below never sees."""
+    """Index ``row`` in the session's transaction now. The flush hook below does this for
+    every row it sees; a row written outside a flush (``learnapp.rows.insert_now``) needs
+    its writer to call it."""
     _upsert(session.connection(), document_of(row))
 
 
@@ -132,10 +133,10 @@ def _keep_in_step(session: Session, _context: Any) -> None:
         kind, ref_id, _, _ = document_of(row)
         _delete(connection, kind, ref_id)
     for row in _indexed(session.new):
-        _upsert(connection, document_of(row))
+        index_now(session, row)
     for row in _indexed(session.dirty):
         if row not in session.deleted and _text_changed(row):
-            _upsert(connection, document_of(row))
+            index_now(session, row)
 
 
 def rebuild(connection: Connection) -> int:

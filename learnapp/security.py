@@ -10,6 +10,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, redirect, request, url_for
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from learnapp.extensions import db, login_manager
@@ -59,8 +60,13 @@ def end_all_sessions(user: User) -> None:
 
 
 # The memberships (and their teams) come in the same query: every page asks for them. Built
-# once: the loader runs on every request.
-WITH_TEAMS = (joinedload(User.memberships).joinedload(Membership.team),)
+# once, with the id as a parameter: the loader runs on every request, and a statement built
+# anew (or session.get with these options) is keyed for the compiled cache every time.
+USER_WITH_TEAMS = (
+    select(User)
+    .options(joinedload(User.memberships).joinedload(Membership.team))
+    .where(User.id == bindparam("user_id"))
+)
 
 
 @login_manager.user_loader
@@ -69,7 +75,7 @@ def load_user(user_id: str) -> User | None:
     ident, _, version = user_id.partition(":")
     if not (ident.isdigit() and version.isdigit() and len(ident) < 19):
         return None
-    user = db.session.get(User, int(ident), options=WITH_TEAMS)
+    user = db.session.execute(USER_WITH_TEAMS, {"user_id": int(ident)}).unique().scalar()
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user

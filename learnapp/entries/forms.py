@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FormField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -117,6 +118,33 @@ class NewEntryForm(EntryForm):
         for field in self.incident.form:
             field.errors = []
         return not self.errors
+
+
+class NewLessonForm(NewEntryForm):
+    """A new entry submitted as a lesson, read without the incident's fields.
+
+    A lesson ignores them, so they are not even built: a quick entry is the most frequent
+    write, and those fields were a quarter of building its form. To show the form again
+    (with its errors), use the whole ``NewEntryForm`` (see ``submitted_entry_form``).
+    """
+
+    class Meta:
+        # Never shown, so it makes no token for a page; CSRFProtect has already checked
+        # this request's (learnapp/extensions.py protects every POST).
+        csrf = False
+
+    incident = None  # type: ignore[assignment]  # WTForms leaves a field set to None out
+
+    def validate(self, extra_validators: object = None) -> bool:
+        return EntryForm.validate(self, extra_validators)  # type: ignore[arg-type]
+
+
+def submitted_entry_form(author: User) -> NewEntryForm:
+    """The form that reads the submitted new entry: without the incident's fields unless
+    its kind is an incident."""
+    if request.form.get("kind") == Kind.INCIDENT.value:
+        return NewEntryForm(author)
+    return NewLessonForm(author)
 
 
 class FeedFilterForm(FlaskForm):

@@ -17,7 +17,12 @@ from werkzeug.wrappers import Response
 
 from learnapp.database import reads_before_writing, reads_only, start_writing
 from learnapp.entries import bp
-from learnapp.entries.forms import EntryForm, FeedFilterForm, NewEntryForm
+from learnapp.entries.forms import (
+    EntryForm,
+    FeedFilterForm,
+    NewEntryForm,
+    submitted_entry_form,
+)
 from learnapp.entries.page import render_entry_page
 from learnapp.entries.queries import (
     Cursor,
@@ -71,7 +76,7 @@ def feed() -> Page:
 @reads_before_writing
 @login_required
 def create_entry() -> Page:
-    form = NewEntryForm(current_user)
+    form = submitted_entry_form(current_user)
     if not form.validate_on_submit():
         return _invalid_new_entry(form)
     # The answer shows what this request just wrote: no need to read it all back.
@@ -98,6 +103,10 @@ def create_entry() -> Page:
 
 
 def _invalid_new_entry(form: NewEntryForm) -> Page:
+    if form.incident is None:
+        # Read as a lesson: the form shown again needs every field, with what was sent.
+        form = NewEntryForm(current_user)
+        form.validate()
     if not is_fragment_request():
         return render_template("entries/new.html", form=form), 422
     response = make_response(render_template("entries/_quick_entry.html", form=form), 422)

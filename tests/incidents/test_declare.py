@@ -48,6 +48,20 @@ def test_a_lesson_ignores_the_hidden_incident_fields(client, people):
     assert incident_count() == 0
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_refused_lesson_shows_the_incident_fields_again_with_their_text(client, people, htmx):
+    # A lesson is read without the incident's fields; the form shown again has them all.
+    lesson = {**DECLARATION, "kind": "lesson", "title": "", "incident-started_at": "not a time"}
+    response = client.login_as(people["author"]).post("/entries", lesson, htmx=htmx)
+    assert response.status_code == 422
+    assert "Please fill this in." in response.text
+    assert 'name="incident-severity"' in response.text
+    assert "No payments for 25 minutes" in response.text, "the impact is kept"
+    assert 'value="not a time"' in response.text
+    assert "Write it as a date and time" not in response.text, "a lesson's are not checked"
+    assert db.session.scalar(select(func.count(Entry.id))) == 0
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [

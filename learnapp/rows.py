@@ -14,18 +14,48 @@ caller does their part. Hooks on the connection (the page cache's write counter)
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, inspect
-from sqlalchemy.orm import MANYTOONE, Session, make_transient_to_detached
+from sqlalchemy import Insert, insert, inspect
+from sqlalchemy.orm import MANYTOONE, Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 
+@dataclass(frozen=True)
+class _InsertPlan:
+    """What inserting a row of one mapper takes, worked out once per mapper."""
+
+    statement: Insert  # INSERT … RETURNING every column of the row's own table
+    columns: tuple[tuple[str, str], ...]  # (attribute, column), in RETURNING's order
+    parents: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # many-to-one: (attribute,
+    # ((foreign key column, the parent's attribute), …))
+    children: tuple[tuple[str, bool], ...]  # every other relationship: (attribute, uselist)
+
+
 @functools.cache
-def _insert_returning(table: Table) -> Insert:
-    # Built once per table: the values go in as parameters, so the compiled statement is
+def _plan(mapper: Mapper) -> _InsertPlan:
+    # Built once per mapper: the values go in as parameters, so the compiled statement is
     # reused (a statement built with .values() is coerced and keyed again on every call).
-    return insert(table).returning(*table.columns)
+    table = mapper.local_table
+    by_column = {prop.columns[0]: prop.key for prop in mapper.column_attrs}
+    parents, children = [], []
+    for relationship in mapper.relationships:
+        if relationship.direction is MANYTOONE:
+            target = relationship.mapper
+            pairs = tuple(
+                (local.key, target.get_property_by_column(remote).key)
+                for local, remote in relationship.local_remote_pairs
+            )
+            parents.append((relationship.key, pairs))
+        else:
+            children.append((relationship.key, bool(relationship.uselist)))
+    return _InsertPlan(
+        statement=insert(table).returning(*table.columns),
+        columns=tuple((by_column[column], column.key) for column in table.columns),
+        parents=tuple(parents),
+        children=tuple(children),
+    )
 
 
 def insert_now(session: Session, row: Any) -> None:
@@ -38,31 +68,21 @@ def insert_now(session: Session, row: Any) -> None:
     before this call are set again afterwards, for the next flush to write. Raises what the
     INSERT raises (an ``IntegrityError`` for a duplicate), leaving ``row`` as it was.
     """
-    mapper = inspect(row).mapper
-    table = mapper.local_table
+    plan = _plan(inspect(row).mapper)
     state = row.__dict__
-    values: dict[str, Any] = {}
-    children: dict[str, Any] = {}
-    for relationship in mapper.relationships:
-        if relationship.key not in state:
-            continue
-        if relationship.direction is not MANYTOONE:
-            children[relationship.key] = state[relationship.key]
-        elif (target := state[relationship.key]) is not None:
-            target_mapper = inspect(target).mapper
-            for local, remote in relationship.local_remote_pairs:
-                key = target_mapper.get_property_by_column(remote).key
-                values[local.key] = getattr(target, key)
-    columns = [p for p in mapper.column_attrs if p.columns[0].table is table]
-    values.update({p.columns[0].key: state[p.key] for p in columns if p.key in state})
-    stored = session.execute(_insert_returning(table), values).one()
-    for prop in columns:
-        set_committed_value(row, prop.key, stored._mapping[prop.columns[0]])
-    for relationship in mapper.relationships:
-        if relationship.direction is not MANYTOONE:
-            set_committed_value(row, relationship.key, [] if relationship.uselist else None)
+    values = {column: state[key] for key, column in plan.columns if key in state}
+    for key, pairs in plan.parents:
+        if (parent := state.get(key)) is not None:
+            values.update((column, getattr(parent, attribute)) for column, attribute in pairs)
+    set_before = {key: state[key] for key, _ in plan.children if state.get(key)}
+    stored = session.connection().execute(plan.statement, values).one()
+    # Straight into the instance's dict: make_transient_to_detached then takes everything
+    # in it as loaded and unchanged, which is what the database now holds.
+    for (key, _), value in zip(plan.columns, stored, strict=True):
+        state[key] = value
+    for key, uselist in plan.children:
+        set_committed_value(row, key, [] if uselist else None)
     make_transient_to_detached(row)
     session.add(row)
-    for key, value in children.items():
-        if value:
-            setattr(row, key, value)
+    for key, value in set_before.items():
+        setattr(row, key, value)

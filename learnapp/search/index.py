@@ -72,39 +72,35 @@ def match_expression(terms: list[str], any_term: bool = False, prefix: bool = Tr
     return (" OR " if any_term else " ").join(f'"{t}"{star}' for t in terms)
 
 
+# Built once: a text() made on every call is coerced and keyed again each time.
+_UPSERT_POSTGRESQL = text(
+    "INSERT INTO search_documents (kind, ref_id, title, body) "
+    "VALUES (:kind, :ref_id, :title, :body) ON CONFLICT (kind, ref_id) "
+    "DO UPDATE SET title = excluded.title, body = excluded.body"
+)
+# FTS5 honours OR REPLACE on its rowid: the old terms leave the index, in one statement.
+_UPSERT_SQLITE = text(
+    "INSERT OR REPLACE INTO search_fts (rowid, kind, ref_id, title, body) "
+    "VALUES (:rowid, :kind, :ref_id, :title, :body)"
+)
+_DELETE_POSTGRESQL = text("DELETE FROM search_documents WHERE kind = :kind AND ref_id = :ref_id")
+_DELETE_SQLITE = text("DELETE FROM search_fts WHERE rowid = :rowid")
+
+
 def _upsert(connection: Connection, document: tuple[str, int, str, str]) -> None:
     kind, ref_id, title, body = document
     params = {"kind": kind, "ref_id": ref_id, "title": title, "body": body}
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            text(
-                "INSERT INTO search_documents (kind, ref_id, title, body) "
-                "VALUES (:kind, :ref_id, :title, :body) ON CONFLICT (kind, ref_id) "
-                "DO UPDATE SET title = excluded.title, body = excluded.body"
-            ),
-            params,
-        )
-        return
-    # FTS5 honours OR REPLACE on its rowid: the old terms leave the index, in one statement.
-    connection.execute(
-        text(
-            "INSERT OR REPLACE INTO search_fts (rowid, kind, ref_id, title, body) "
-            "VALUES (:rowid, :kind, :ref_id, :title, :body)"
-        ),
-        {**params, "rowid": rowid_of(kind, ref_id)},
-    )
+        connection.execute(_UPSERT_POSTGRESQL, params)
+    else:
+        connection.execute(_UPSERT_SQLITE, {**params, "rowid": rowid_of(kind, ref_id)})
 
 
 def _delete(connection: Connection, kind: str, ref_id: int) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("DELETE FROM search_documents WHERE kind = :kind AND ref_id = :ref_id"),
-            {"kind": kind, "ref_id": ref_id},
-        )
+        connection.execute(_DELETE_POSTGRESQL, {"kind": kind, "ref_id": ref_id})
     else:
-        connection.execute(
-            text("DELETE FROM search_fts WHERE rowid = :rowid"), {"rowid": rowid_of(kind, ref_id)}
-        )
+        connection.execute(_DELETE_SQLITE, {"rowid": rowid_of(kind, ref_id)})
 
 
 def _indexed(objects: Iterable[Any]) -> list[Entry | Improvement]:

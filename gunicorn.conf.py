@@ -4,12 +4,13 @@ gunicorn reads this file itself (``gunicorn -c gunicorn.conf.py app:app``; it is
 default file name gunicorn looks for in the working directory). Options given on gunicorn's
 command line override the values here.
 
-Two environment variables tune it; they belong to gunicorn, not to the app, which is why
+Three environment variables tune it; they belong to gunicorn, not to the app, which is why
 they are read here and not in ``learnapp/config.py``:
 
 - ``LEARNAPP_BIND``: address to listen on (default ``127.0.0.1:8000``; behind a proxy on
   another machine use e.g. ``0.0.0.0:8000``, or ``unix:/run/learnapp.sock``).
 - ``LEARNAPP_WORKERS``: worker processes (default 4). Each has its own database pool.
+- ``LEARNAPP_THREADS``: request threads per worker (default 1; see ``threads`` below).
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ bind = os.environ.get("LEARNAPP_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("LEARNAPP_WORKERS", "4"))
 
 # Threaded workers keep a load balancer's idle connections open (sync workers close every
-# connection after one response, so `keepalive` would do nothing) and a slow request does
-# not block the whole process.
+# connection after one response, so `keepalive` would do nothing): the worker's main thread
+# watches them while its request thread answers.
 worker_class = "gthread"
-threads = 2
+# One request thread per worker: Python runs one thread at a time per process, and a
+# request here is work for the CPU, not a wait (SQLite is a local file). A second thread
+# did not answer more; it made each request cost more CPU and, worse, a thread holding
+# SQLite's write lock lost the interpreter to its sibling for milliseconds while every
+# writer waited (write lock held 0.4 ms at the median either way, but 3 ms at p99 with two
+# threads, 0.6 ms with one; bench/README.md). Processes (LEARNAPP_WORKERS) give parallelism.
+# With PostgreSQL on another machine, where requests do wait on the network, 2 may pay.
+threads = int(os.environ.get("LEARNAPP_THREADS", "1"))
 
 # A request that takes longer than `timeout` is stuck (a SQLite write waits at most 5 s for
 # the lock, a password hash well under 1 s): its worker is restarted. On shutdown or reload,

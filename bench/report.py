@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import runpy
 import sqlite3
 import statistics
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 LABELS = {
@@ -102,6 +104,12 @@ def summary(rounds: list[dict[str, Any]], name: str) -> dict[str, float] | None:
     }
 
 
+def served_threads() -> int:
+    """Request threads per gunicorn worker, as gunicorn.conf.py sets them for this run."""
+    config = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+    return int(runpy.run_path(str(config))["threads"])
+
+
 def markdown(
     measured: dict[str, Any],
     args: argparse.Namespace,
@@ -132,7 +140,8 @@ def markdown(
         "```",
         "",
         f"One gunicorn per dataset, each with `--config gunicorn.conf.py` and {args.workers} "
-        f"workers (gthread, 2 threads each); wrk with 1 thread and {args.connections} "
+        f"workers (gthread, {served_threads()} request thread(s) each); wrk with 1 thread and "
+        f"{args.connections} "
         f"connections, sending `Accept-Encoding: gzip, deflate, br, zstd` and the session "
         f"cookie of one signed-in member. After {args.warmup} s of warm-up per route and "
         f"dataset, each route runs {args.duration} s on the large set, then {args.duration} s "

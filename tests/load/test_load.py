@@ -26,7 +26,7 @@ from tests.load.server import Gunicorn, run_gunicorn
 pytestmark = pytest.mark.slow
 
 WORKERS = 4
-THREADS = 16  # twice what 4 workers answer at once (2 threads each, gunicorn.conf.py)
+THREADS = 16  # four times what 4 workers answer at once (gunicorn.conf.py)
 PEOPLE = 8
 MUTATIONS = 2_000  # of the first kind; the others get their share of it
 MUTATIONS_WHILE_KILLING = 300

@@ -123,3 +123,18 @@ def test_a_worker_freezes_what_loading_the_app_made():
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("3", 3)])
+def test_a_worker_answers_with_one_request_thread_unless_told(monkeypatch, setting, threads):
+    import runpy
+
+    from bench.report import served_threads
+
+    if setting is None:
+        monkeypatch.delenv("LEARNAPP_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("LEARNAPP_THREADS", setting)
+    settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "gthread", "idle keep-alive connections stay open"
+    assert settings["threads"] == threads == served_threads()

@@ -30,8 +30,9 @@ worker_class = "gthread"
 # request here is work for the CPU, not a wait (SQLite is a local file). A second thread
 # did not answer more; it made each request cost more CPU and, worse, a thread holding
 # SQLite's write lock lost the interpreter to its sibling for milliseconds while every
-# writer waited (write lock held 0.4 ms at the median either way, but 3 ms at p99 with two
-# threads, 0.6 ms with one; bench/README.md). Processes (LEARNAPP_WORKERS) give parallelism.
+# writer waited (write lock held 0.4 to 0.7 ms at the median with two threads and 3 ms at
+# p99, against 0.35 and 0.6 ms with one; bench/README.md). Processes (LEARNAPP_WORKERS) give
+# parallelism.
 # With PostgreSQL on another machine, where requests do wait on the network, 2 may pay.
 threads = int(os.environ.get("LEARNAPP_THREADS", "1"))
 

@@ -28,8 +28,8 @@ class _InsertPlan:
 
     statement: Insert  # INSERT … RETURNING every column of the row's own table
     columns: tuple[tuple[str, str], ...]  # (attribute, column), in RETURNING's order
-    parents: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # many-to-one: (attribute,
-    # ((foreign key column, the parent's attribute), …))
+    # Each many-to-one: (attribute, ((foreign key column, the parent's attribute), …)).
+    parents: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     children: tuple[tuple[str, bool], ...]  # every other relationship: (attribute, uselist)
 
 

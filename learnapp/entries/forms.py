@@ -147,6 +147,15 @@ def submitted_entry_form(author: User) -> NewEntryForm:
     return NewLessonForm(author)
 
 
+def entry_form_to_show_again(form: NewEntryForm, author: User) -> NewEntryForm:
+    """The refused ``form`` as it is shown again: with every field, what was sent kept."""
+    if form.incident is not None:
+        return form
+    whole = NewEntryForm(author)  # read as a lesson: the incident's fields were left out
+    whole.validate()
+    return whole
+
+
 class FeedFilterForm(FlaskForm):
     """The feed's GET filters: kind, team and tag."""
 

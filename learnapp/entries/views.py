@@ -21,6 +21,7 @@ from learnapp.entries.forms import (
     EntryForm,
     FeedFilterForm,
     NewEntryForm,
+    entry_form_to_show_again,
     submitted_entry_form,
 )
 from learnapp.entries.page import render_entry_page
@@ -103,10 +104,7 @@ def create_entry() -> Page:
 
 
 def _invalid_new_entry(form: NewEntryForm) -> Page:
-    if form.incident is None:
-        # Read as a lesson: the form shown again needs every field, with what was sent.
-        form = NewEntryForm(current_user)
-        form.validate()
+    form = entry_form_to_show_again(form, current_user)
     if not is_fragment_request():
         return render_template("entries/new.html", form=form), 422
     response = make_response(render_template("entries/_quick_entry.html", form=form), 422)

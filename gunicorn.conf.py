@@ -22,10 +22,6 @@ from typing import Any
 bind = os.environ.get("LEARNAPP_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("LEARNAPP_WORKERS", "4"))
 
-# Threaded workers keep a load balancer's idle connections open (sync workers close every
-# connection after one response, so `keepalive` would do nothing): the worker's main thread
-# watches them while its request thread answers.
-worker_class = "gthread"
 # One request thread per worker: Python runs one thread at a time per process, and a
 # request here is work for the CPU, not a wait (SQLite is a local file). A second thread
 # did not answer more; it made each request cost more CPU and, worse, a thread holding
@@ -35,12 +31,22 @@ worker_class = "gthread"
 # parallelism.
 # With PostgreSQL on another machine, where requests do wait on the network, 2 may pay.
 threads = int(os.environ.get("LEARNAPP_THREADS", "1"))
+# With one thread, sync workers: a sync worker accepts a connection only when it is free and
+# closes it after the response, so each request goes to a worker that can answer it now. A
+# threaded worker accepts whenever its main thread wakes and keeps the connection: with a
+# client's connections opened at once, one worker could hold most of them and answer at half
+# the pace while the other idled (one worker served 92% of a benchmark run's quick entries,
+# at half the rate; bench/README.md). Sync workers read a request as it comes, so they need a
+# buffering proxy in front (nginx buffers by default; README, "Running in production").
+# With more threads, gthread: its main thread watches idle keep-alive connections.
+worker_class = "sync" if threads == 1 else "gthread"
 
 # A request that takes longer than `timeout` is stuck (a SQLite write waits at most 5 s for
 # the lock, a password hash well under 1 s): its worker is restarted. On shutdown or reload,
-# requests in flight get `graceful_timeout` to finish. An idle keep-alive connection stays
-# open longer than the 60 s idle timeout of nginx and most load balancers, so the balancer
-# closes it first and never sends a request down a connection we have just closed (a 502).
+# requests in flight get `graceful_timeout` to finish. Under gthread, an idle keep-alive
+# connection stays open longer than the 60 s idle timeout of nginx and most load balancers, so
+# the balancer closes it first and never sends a request down a connection we have just closed
+# (a 502). Sync workers answer `Connection: close`, so no client keeps one.
 timeout = 30
 graceful_timeout = 30
 keepalive = 75

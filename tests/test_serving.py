@@ -125,16 +125,37 @@ def test_a_worker_freezes_what_loading_the_app_made():
         gc.unfreeze()
 
 
-@pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("3", 3)])
-def test_a_worker_answers_with_one_request_thread_unless_told(monkeypatch, setting, threads):
+@pytest.mark.parametrize(
+    ("setting", "worker_class", "threads"), [(None, "sync", 1), ("3", "gthread", 3)]
+)
+def test_a_worker_answers_with_one_request_thread_unless_told(
+    monkeypatch, setting, worker_class, threads
+):
     import runpy
 
-    from bench.report import served_threads
+    from bench.report import served_workers
 
     if setting is None:
         monkeypatch.delenv("LEARNAPP_THREADS", raising=False)
     else:
         monkeypatch.setenv("LEARNAPP_THREADS", setting)
     settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
-    assert settings["worker_class"] == "gthread", "idle keep-alive connections stay open"
-    assert settings["threads"] == threads == served_threads()
+    assert (settings["worker_class"], settings["threads"]) == (worker_class, threads)
+    assert served_workers() == f"{worker_class}, {threads} request thread(s) each"
+
+
+def test_a_busy_worker_leaves_new_connections_to_a_free_one(gunicorn_server):
+    """A worker takes a connection only when it can answer it: while one worker waits on a
+    client that has not sent its request yet, every new connection goes to the other."""
+    base_url, _ = gunicorn_server
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as silent:
+        time.sleep(0.2)  # let a worker take it
+        for _ in range(10):
+            # A threaded worker would take about half of these and keep them waiting behind
+            # the silent one for seconds.
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:  # noqa: S310
+                assert response.status == 200
+                assert response.headers["Connection"] == "close"
+        silent.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert silent.recv(100).startswith(b"HTTP/1.1 200")

@@ -34,7 +34,6 @@ RATIO_TARGETS = {
     "search": 0.10,
     "quick_entry": 0.15,
 }
-LOPSIDED = 0.8  # as in bench/runner.py
 P99_MS = 50
 GROWTH = 0.8
 MAX_QUERIES = 6
@@ -65,20 +64,15 @@ def _ceiling(row: dict[str, Any]) -> float:
 
 
 def _balance(measured: dict[str, Any]) -> list[str]:
-    """How evenly the two workers shared the runs, and which runs were made again."""
+    """How evenly the workers shared the runs."""
     runs = list(measured["ceilings"])
     for rounds in measured["routes"].values():
         for row in rounds:
             runs += [row[k] for k in ("large", "small") if k in row]
-    again = sum(r.tries > 1 for r in runs)
     shares = sorted(r.busiest for r in runs)
     return [
-        "gthread workers keep the connections they accept and wrk opens its connections at "
-        "once, so now and then one worker takes nearly all of them while the other idles "
-        "and the page is served at half the rate. "
-        f"A run whose busiest worker served more than {LOPSIDED:.0%} of its requests was "
-        f"run once more: {again} of {len(runs)} runs were. The busiest worker's share, over "
-        f"all runs: median {shares[len(shares) // 2]:.0%}, highest {shares[-1]:.0%}.",
+        "The busiest worker's share of a run's requests, over all runs: "
+        f"median {shares[len(shares) // 2]:.0%}, highest {shares[-1]:.0%}.",
     ]
 
 
@@ -104,10 +98,11 @@ def summary(rounds: list[dict[str, Any]], name: str) -> dict[str, float] | None:
     }
 
 
-def served_threads() -> int:
-    """Request threads per gunicorn worker, as gunicorn.conf.py sets them for this run."""
+def served_workers() -> str:
+    """gunicorn's worker class and request threads, as gunicorn.conf.py sets them for this run."""
     config = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
-    return int(runpy.run_path(str(config))["threads"])
+    settings = runpy.run_path(str(config))
+    return f"{settings['worker_class']}, {settings['threads']} request thread(s) each"
 
 
 def markdown(
@@ -140,7 +135,7 @@ def markdown(
         "```",
         "",
         f"One gunicorn per dataset, each with `--config gunicorn.conf.py` and {args.workers} "
-        f"workers (gthread, {served_threads()} request thread(s) each); wrk with 1 thread and "
+        f"workers ({served_workers()}); wrk with 1 thread and "
         f"{args.connections} "
         f"connections, sending `Accept-Encoding: gzip, deflate, br, zstd` and the session "
         f"cookie of one signed-in member. After {args.warmup} s of warm-up per route and "

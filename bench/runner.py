@@ -47,9 +47,6 @@ RUNS = Path(__file__).resolve().parent / "runs"
 ACCESS_FORMAT = (
     '%(p)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s %({x-page-cache}o)s'
 )
-# gthread workers keep the connections they accept, and wrk opens its 16 at once: now and
-# then one worker takes nearly all of them and the other idles. Such a run is run again.
-LOPSIDED = 0.8
 # What the quick entry form sends besides its title and key (its other fields' defaults).
 QUICK_ENTRY_FORM = "kind=lesson&visibility=org&team={team}&track_change=y"
 # The routes driven under load (every one the report names except the ceiling).
@@ -68,7 +65,6 @@ class Result:
     errors: int
     raw: dict[str, Any] = field(default_factory=dict)
     busiest: float = 0.0  # share of the requests the busiest worker served
-    tries: int = 1
 
 
 @dataclass
@@ -271,13 +267,9 @@ def measure_load(datasets: list[Served], args: argparse.Namespace) -> dict[str, 
 
     def load(served: Served, url: str, post: bool, seconds: int) -> Result:
         assert served.session is not None
-        for tries in (1, 2):
-            since, _ = served.served_by(0)
-            result = as_result("", wrk(url, served.session, seconds, args.connections, post))
-            _, result.busiest = served.served_by(since)
-            result.tries = tries
-            if result.busiest <= LOPSIDED:
-                break
+        since, _ = served.served_by(0)
+        result = as_result("", wrk(url, served.session, seconds, args.connections, post))
+        _, result.busiest = served.served_by(since)
         return result
 
     def warm(served: Served, url: str, post: bool, seconds: int) -> None:

@@ -61,7 +61,7 @@ def free_port() -> int:
 def run_gunicorn(database_url: str, folder: Path, workers: int = 4) -> Iterator[Gunicorn]:
     """``gunicorn -w <workers> -b 127.0.0.1:<free port> app:app`` on ``database_url``.
 
-    It runs from the project folder, so gunicorn.conf.py applies as in production (thread
+    It runs from the project folder, so gunicorn.conf.py applies as in production (sync
     workers, logs to stdout); the command line's workers and address override it.
     """
     port = free_port()

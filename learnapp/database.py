@@ -43,6 +43,15 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_file_name(url: URL) -> str | None:
+    """The file a SQLite ``url`` names; None for a database in memory, or for a URI whose
+    options SQLite itself interprets."""
+    name = url.database or ""
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    return name
+
+
 class DatabaseUnusable(RuntimeError):
     """The configured database cannot be used at all (raised while the app is built)."""
 
@@ -50,9 +59,9 @@ class DatabaseUnusable(RuntimeError):
 def check_sqlite_file(url: URL) -> None:
     """Raise DatabaseUnusable, naming the file, when the SQLite database of ``url`` cannot
     be opened for writing; a missing file (and its folder) is created, as SQLite would."""
-    name = url.database or ""
-    if name in ("", ":memory:") or name.startswith("file:"):
-        return  # in memory, or a URI whose options SQLite itself interprets
+    name = sqlite_file_name(url)
+    if name is None:
+        return
     path = Path(name).absolute()
     problem = _sqlite_file_problem(path)
     if problem:

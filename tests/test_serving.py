@@ -112,17 +112,24 @@ def test_gunicorn_serves_the_app_with_the_repository_config(gunicorn_server):
     assert '"GET /login HTTP/1.1" 200' in output, "the access log goes to stdout"
 
 
-def test_a_worker_freezes_what_loading_the_app_made():
+def test_a_worker_checkpoints_its_app_and_freezes_what_loading_it_made(monkeypatch):
     import gc
     import runpy
+    from types import SimpleNamespace
 
+    import learnapp.checkpoint
+
+    started = []
+    monkeypatch.setattr(learnapp.checkpoint, "start_checkpointer", started.append)
+    worker = SimpleNamespace(wsgi=object())
     settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
     before = gc.get_freeze_count()
     try:
-        settings["post_worker_init"](worker=None)
+        settings["post_worker_init"](worker)
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+    assert started == [worker.wsgi], "the worker's app gets its checkpoint thread"
 
 
 @pytest.mark.parametrize(

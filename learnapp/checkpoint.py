@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Flask
 
@@ -36,7 +36,7 @@ class Checkpointer:
     """A running checkpoint thread; ``stop`` ends it (it also ends with its process)."""
 
     thread: threading.Thread
-    stopping: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event
 
     def stop(self, timeout: float = 5) -> None:
         self.stopping.set()

@@ -10,7 +10,8 @@ they are read here and not in ``learnapp/config.py``:
 - ``LEARNAPP_BIND``: address to listen on (default ``127.0.0.1:8000``; behind a proxy on
   another machine use e.g. ``0.0.0.0:8000``, or ``unix:/run/learnapp.sock``).
 - ``LEARNAPP_WORKERS``: worker processes (default 4). Each has its own database pool.
-- ``LEARNAPP_THREADS``: request threads per worker (default 1; see ``threads`` below).
+- ``LEARNAPP_THREADS``: request threads per worker (default 1, with sync workers; more
+  than 1 gives threaded workers; see ``threads`` and ``worker_class`` below).
 """
 
 from __future__ import annotations

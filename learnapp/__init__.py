@@ -85,6 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pagecache,
         ratelimit,
         security,
+        visibility,
     )
 
     with app.app_context():
@@ -97,6 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     markdown.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
+    visibility.init_app(app)
 
     register_blueprints(app)
     cli.init_app(app)

@@ -21,6 +21,8 @@ _hasher = PasswordHasher()  # argon2id with argon2-cffi's defaults (meets ASVS 5
 # Verified against when the email is unknown, so both failures cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
 
+# What a response that may carry someone's private content tells caches.
+PERSONAL = "private, no-store"
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -101,7 +103,10 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         # Not "no-referrer": Flask-WTF's HTTPS CSRF check compares the Referer's origin.
         headers.setdefault("Referrer-Policy", "same-origin")
-        # Pages show private entries: no shared or back-button cache may keep them.
+        # Pages and downloads show private entries: no shared or back-button cache may keep
+        # them. Static files set their own caching before this runs.
         if response.mimetype == "text/html":
-            headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = PERSONAL
+        else:
+            headers.setdefault("Cache-Control", PERSONAL)
         return response

@@ -45,7 +45,7 @@ def test_pages_are_compressed_as_the_browser_accepts(reader, encoding):
     answer = reader.get("/", headers={"Accept-Encoding": encoding})
     assert answer.headers["Content-Encoding"] == encoding
     assert "Accept-Encoding" in answer.headers["Vary"]
-    assert answer.headers["Cache-Control"] == "no-store"  # still never cached
+    assert answer.headers["Cache-Control"] == "private, no-store"  # still never cached
     assert len(answer.data) < len(plain) / 3
     # The same page, but for the CSRF token and the form's fresh idempotency key.
     assert b"Lesson 4" in DECOMPRESS[encoding](answer.data)

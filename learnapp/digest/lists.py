@@ -39,6 +39,7 @@ from learnapp.improvements.models import OPEN_STATUSES, Improvement, Status
 from learnapp.incidents.models import Incident
 from learnapp.incidents.queries import published_query
 from learnapp.models import Entry, Kind, User
+from learnapp.visibility import person_name
 
 NEW_SHOWN = 15  # new lessons (and, apart, incidents) listed; the rest are a link away
 CHEERED_SHOWN = 3
@@ -113,10 +114,12 @@ def _snippet(text: str) -> str:
 
 # Lists read only the columns they show: loading each week's done improvements with their
 # entries as objects took 8 ms per reader, most of a 200-reader run.
+# Lists shared by many readers name no anonymous entry's author, not even to that author.
+OWNER_SHOWN = person_name(Improvement.owner_id, User.display_name, None).label("owner")
 DONE_COLUMNS = (
     Improvement.id,
     Improvement.title,
-    User.display_name,
+    OWNER_SHOWN,
     Improvement.status,
     Improvement.created_at,
     Improvement.done_at,
@@ -187,19 +190,24 @@ def _listed(entry: Entry) -> Listed:
     return Listed(entry.author_id, to_author, others)
 
 
-OPEN_COLUMNS = (
-    Improvement.id,
-    Improvement.title,
-    User.display_name,
-    Improvement.priority,
-    Improvement.status,
-    Improvement.created_at,
-)
+def _open_columns(reader: User | None) -> tuple[ColumnElement, ...]:
+    owner = OWNER_SHOWN if reader is None else User.display_name.label("owner")
+    return (
+        Improvement.id,
+        Improvement.title,
+        owner,
+        Improvement.priority,
+        Improvement.status,
+        Improvement.created_at,
+    )
 
 
-def _open_query(scope: ColumnElement[bool], until: datetime | None) -> Select:
+def _open_query(
+    scope: ColumnElement[bool], until: datetime | None, reader: User | None = None
+) -> Select:
+    """Open improvements; owners as anyone may read them, or as ``reader``, who owns them."""
     query = (
-        select(*OPEN_COLUMNS, *WHOSE)
+        select(*_open_columns(reader), *WHOSE)
         .join(Improvement.entry)
         .join(User, User.id == Improvement.owner_id)
         .where(scope, Improvement.status.in_(OPEN_STATUSES))
@@ -239,7 +247,7 @@ def read_my_open(
 ) -> list[OpenItem]:
     """The open improvements ``reader`` owns on entries of ``scope``, most pressing first."""
     query = (
-        _open_query(scope, until)
+        _open_query(scope, until, reader)
         .where(Improvement.owner_id == reader.id)
         .order_by(Improvement.priority, Improvement.created_at, Improvement.id)
         .limit(MINE_SHOWN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from flask import Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 from sqlalchemy import Select
 
@@ -25,6 +25,7 @@ from learnapp.improvements.queries import (
     decode_key,
     encode_key,
 )
+from learnapp.mail import external_url
 from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
@@ -112,13 +113,11 @@ def export_csv() -> Response | tuple[str, int]:
     query = backlog_export_query(current_user, filters)
 
     def link_for(improvement: Improvement) -> str:
-        return url_for(
-            "improvements.show_improvement", improvement_id=improvement.id, _external=True
-        )
+        return external_url("improvements.show_improvement", improvement_id=improvement.id)
 
     filename = f"improvements-{viewer_today().isoformat()}.csv"
     return Response(
-        stream_with_context(csv_lines(_run_later(query), link_for)),
+        stream_with_context(csv_lines(_run_later(query), link_for, current_user.id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 
 from learnapp.improvements.models import Improvement
+from learnapp.visibility import hides
 
 COLUMNS = [
     "Summary",
@@ -31,9 +32,11 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def row_for(improvement: Improvement, link: str) -> list[str]:
-    """One improvement as a tracker row: labels carry the type and the entry's tags."""
+def row_for(improvement: Improvement, link: str, viewer_id: int) -> list[str]:
+    """One improvement as a tracker row for the person ``viewer_id``: labels carry the type
+    and the entry's tags; no assignee where naming the owner would unmask an anonymous entry."""
     entry = improvement.entry
+    hidden_owner = hides(entry, improvement.owner_id, viewer_id)
     origin = f"From the lesson “{entry.title}”: {link}"
     description = f"{improvement.details}\n\n{origin}" if improvement.details else origin
     labels = ["learnapp", improvement.type.value, *(tag.name for tag in entry.tags)]
@@ -42,7 +45,7 @@ def row_for(improvement: Improvement, link: str) -> list[str]:
         description,
         "Task",
         TRACKER_PRIORITY[improvement.priority],
-        improvement.owner.email,
+        "" if hidden_owner else improvement.owner.email,
         " ".join(labels),
         improvement.due_date.isoformat() if improvement.due_date else "",
         improvement.status.label,
@@ -53,7 +56,7 @@ def row_for(improvement: Improvement, link: str) -> list[str]:
 
 
 def csv_lines(
-    improvements: Iterable[Improvement], link_for: Callable[[Improvement], str]
+    improvements: Iterable[Improvement], link_for: Callable[[Improvement], str], viewer_id: int
 ) -> Iterator[str]:
     """The CSV text, header first, a line at a time (streamed to the browser)."""
     buffer = io.StringIO()
@@ -68,5 +71,5 @@ def csv_lines(
     writer.writerow(COLUMNS)
     yield flush()
     for improvement in improvements:
-        writer.writerow(row_for(improvement, link_for(improvement)))
+        writer.writerow(row_for(improvement, link_for(improvement), viewer_id))
         yield flush()

@@ -20,6 +20,7 @@ TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in ImprovementType]
 PRIORITY_LABELS = {1: "P1 — urgent", 2: "P2 — soon", 3: "P3 — when we can"}
 PRIORITY_CHOICES = [SelectChoice(p, PRIORITY_LABELS[p]) for p in PRIORITIES]
 EARLIEST_DUE, LATEST_DUE = date(2000, 1, 1), date(2100, 12, 31)
+KEEP_OWNER, KEEP_LABEL = 0, "A teammate (unchanged)"  # no person has the id 0
 
 
 def is_link(reference: str) -> bool:
@@ -40,13 +41,20 @@ class ImprovementForm(FlaskForm):
         "Tracker reference", 300, description="A key such as OPS-123, or a link"
     )
 
-    def __init__(self, owners: list[User], *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, owners: list[User], *args: object, unnamed_owner: int | None = None, **kwargs: object
+    ) -> None:
+        """``unnamed_owner``: the owner's id when naming them would unmask an anonymous entry's
+        author; the form then offers "a teammate (unchanged)" in their place."""
         super().__init__(*args, **kwargs)
+        self.unnamed_owner = unnamed_owner
         self.owner.choices = (
             owners.options
             if isinstance(owners, People)
             else [SelectChoice(u.id, u.display_name) for u in owners]
         )
+        if unnamed_owner is not None:
+            self.owner.choices = [SelectChoice(KEEP_OWNER, KEEP_LABEL), *self.owner.choices]
 
     def validate_owner(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices}:
@@ -62,7 +70,11 @@ class ImprovementForm(FlaskForm):
             "title": self.title.data,
             "details": self.details.data or "",
             "type": ImprovementType(self.type.data),
-            "owner_id": self.owner.data,
+            "owner_id": (
+                self.unnamed_owner
+                if self.unnamed_owner is not None and self.owner.data == KEEP_OWNER
+                else self.owner.data
+            ),
             "priority": self.priority.data,
             "due_date": self.due_date.data,
             "external_ref": self.external_ref.data or "",
@@ -71,7 +83,7 @@ class ImprovementForm(FlaskForm):
     def fill_from(self, improvement: Improvement) -> None:
         self.process(obj=improvement)
         self.type.data = improvement.type.value
-        self.owner.data = improvement.owner_id
+        self.owner.data = KEEP_OWNER if self.unnamed_owner is not None else improvement.owner_id
 
 
 class NewImprovementForm(ImprovementForm):

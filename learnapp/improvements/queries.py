@@ -16,6 +16,7 @@ from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, ImprovementType, Status
 from learnapp.models import Entry, Membership, User, Visibility
+from learnapp.visibility import names_person, person_label
 
 FAR_FUTURE = date(9999, 12, 31)
 
@@ -56,11 +57,12 @@ def can_handle_entry(entry: Entry, user: User) -> bool:
     return user.id == entry.author_id or user.is_lead_of(entry.team_id) or user.is_admin
 
 
-def who_can_move(improvement: Improvement) -> str:
+def who_can_move(improvement: Improvement, viewer: User) -> str:
     """Say who may move ``improvement`` (never naming an anonymous entry's author)."""
-    team = improvement.entry.team
-    lead = f"a lead of {team.name}" if team else None
-    people = [f"its owner ({improvement.owner.display_name})", "the entry's author", lead]
+    entry = improvement.entry
+    lead = f"a lead of {entry.team.name}" if entry.team else None
+    owner = person_label(entry, improvement.owner, viewer)
+    people = [f"its owner ({owner})", "the entry's author", lead]
     listed = ", ".join(p for p in people if p)
     return f"Only {listed} or an admin can change this improvement."
 
@@ -115,7 +117,10 @@ def _filtered(viewer: User, filters: BacklogFilters) -> Select:
     elif filters.status in Status.__members__.values():
         query = query.where(Improvement.status == Status(filters.status))
     if filters.owner_id:
-        query = query.where(Improvement.owner_id == filters.owner_id)
+        # A person's improvements on their own anonymous entries are not theirs to others.
+        query = query.where(
+            Improvement.owner_id == filters.owner_id, names_person(Improvement.owner_id, viewer)
+        )
     if filters.team_id:
         query = query.where(Entry.team_id == filters.team_id)
     if filters.type:

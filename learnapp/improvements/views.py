@@ -44,6 +44,7 @@ from learnapp.improvements.writing import (
 )
 from learnapp.models import Entry
 from learnapp.pagecache import cached_page
+from learnapp.visibility import hides
 
 Page = str | Response | tuple[str, int]
 
@@ -88,7 +89,11 @@ def show_improvement(improvement_id: int) -> Page:
 @login_required
 def edit_improvement(improvement_id: int) -> Page:
     improvement = _load_movable(improvement_id)
-    form = ImprovementForm(possible_owners(improvement.entry))
+    unnamed = hides(improvement.entry, improvement.owner_id, current_user.id)
+    form = ImprovementForm(
+        possible_owners(improvement.entry),
+        unnamed_owner=improvement.owner_id if unnamed else None,
+    )
     if request.method == "GET":
         form.fill_from(improvement)
     elif form.validate_on_submit():
@@ -105,7 +110,7 @@ def edit_improvement(improvement_id: int) -> Page:
 def _load_movable(improvement_id: int) -> Improvement:
     improvement = load_visible_improvement(improvement_id, current_user)
     if not can_move(improvement, current_user):
-        abort(403, who_can_move(improvement))
+        abort(403, who_can_move(improvement, current_user))
     return improvement
 
 

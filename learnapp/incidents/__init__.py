@@ -13,7 +13,7 @@ from learnapp.incidents import (  # noqa: E402, F401  (tables and routes registe
     timeline,
     views,
 )
-from learnapp.incidents.queries import person_label, who_can_publish, who_can_work_on  # noqa: E402
+from learnapp.incidents.queries import who_can_publish, who_can_work_on  # noqa: E402
 from learnapp.incidents.severity import parse_labels, severity_meaning  # noqa: E402
 from learnapp.incidents.times import viewer_zone_name  # noqa: E402
 from learnapp.incidents.writing import MOVE_LABELS, MOVES  # noqa: E402
@@ -25,7 +25,7 @@ def cursor_text(key: tuple) -> str:
 
 
 # Templates show each button by the same rule the views enforce.
-helpers = (person_label, who_can_publish, who_can_work_on, severity_meaning, viewer_zone_name)
+helpers = (who_can_publish, who_can_work_on, severity_meaning, viewer_zone_name)
 for helper in (*helpers, cursor_text):
     bp.add_app_template_global(helper)
 bp.add_app_template_global(MOVES, "INCIDENT_MOVES")

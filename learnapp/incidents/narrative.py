@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from learnapp.entries.queries import Cursor
@@ -23,6 +23,7 @@ from learnapp.incidents.queries import (
 from learnapp.incidents.sections import Page, answer, draft_for, incident_context
 from learnapp.incidents.views import load_workable
 from learnapp.incidents.writing import move
+from learnapp.mail import external_url
 from learnapp.models import Entry, utcnow
 from learnapp.pagecache import cached_page
 
@@ -106,9 +107,9 @@ def narratives_feed() -> Response:
     xml = atom_feed(
         incidents,
         org_name=current_app.config["ORG_NAME"],
-        self_url=url_for("incidents.narratives_feed", _external=True),
-        page_url=url_for("incidents.list_narratives", _external=True),
-        link_for=lambda i: url_for("incidents.show_narrative", entry_id=i.entry_id, _external=True),
+        self_url=external_url("incidents.narratives_feed"),
+        page_url=external_url("incidents.list_narratives"),
+        link_for=lambda i: external_url("incidents.show_narrative", entry_id=i.entry_id),
         now=utcnow(),
     )
     return Response(xml, mimetype="application/atom+xml")

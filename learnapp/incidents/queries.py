@@ -22,6 +22,7 @@ from learnapp.incidents.models import (
     TimelineEvent,
 )
 from learnapp.models import ContributingFactor, Entry, User
+from learnapp.visibility import person_label
 
 
 def load_incident(entry_id: int, viewer: User) -> tuple[Entry, Incident]:
@@ -76,19 +77,6 @@ def who_can_work_on(entry: Entry) -> str:
 def who_can_edit_event(event: TimelineEvent, entry: Entry, viewer: User) -> str:
     name = person_label(entry, event.author, viewer)
     return f"Only the person who added this event ({name}) can change it."
-
-
-def person_label(entry: Entry, person: User | None, viewer: User | None) -> str:
-    """A person's name on an incident's page; an anonymous entry's author stays "a teammate"."""
-    if person is None:
-        return "someone"
-    if (
-        entry.anonymous
-        and person.id == entry.author_id
-        and (viewer is None or viewer.id != person.id)
-    ):
-        return "a teammate"
-    return person.display_name
 
 
 @dataclass

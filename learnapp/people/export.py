@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from flask import Response, url_for
+from flask import Response
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from learnapp.extensions import db
 from learnapp.formatting import localtime, timespan, viewer_today
 from learnapp.improvements.export import neutralise
+from learnapp.mail import external_url
 from learnapp.models import Entry
 from learnapp.people import bp
 
@@ -118,7 +119,7 @@ def csv_rows(entries: list[Entry]) -> Iterator[list[str]]:
             entry.visibility.value,
             "yes" if entry.anonymous else "no",
             improvements,
-            url_for("entries.show_entry", entry_id=entry.id, _external=True),
+            external_url("entries.show_entry", entry_id=entry.id),
         ]
         yield [neutralise(cell) for cell in cells]
 

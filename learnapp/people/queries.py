@@ -16,6 +16,7 @@ from learnapp.entries.queries import Cursor, FeedPage, visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, Status
 from learnapp.models import Entry, Kind, Tag, User
+from learnapp.visibility import names_person
 
 OWNED_SHOWN = 20
 
@@ -90,7 +91,7 @@ def _owned_ids(person: User, viewer: User, open_: bool) -> Select:
         select(Improvement.id)
         .join(Improvement.entry)
         .where(Improvement.owner_id == person.id, Improvement.status.in_(statuses))
-        .where(visible_to(viewer))
+        .where(visible_to(viewer), names_person(Improvement.owner_id, viewer))
         .order_by(order, Improvement.id)
         .limit(OWNED_SHOWN)
     )
@@ -131,6 +132,7 @@ def person_figures(person_id: int, viewer: User) -> tuple[User | None, PersonFig
             Improvement.owner_id == person_id,
             Improvement.status == Status.DONE,
             visible_to(viewer),
+            names_person(Improvement.owner_id, viewer),
         )
         .subquery()
     )

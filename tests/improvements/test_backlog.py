@@ -209,7 +209,7 @@ def test_csv_export_has_tracker_columns_and_follows_filters(client, people, back
     assert first["Assignee email"] == "owner@example.com"
     assert first["Due date"] == "2027-03-01"
     assert first["Labels"] == "learnapp process"
-    assert re.fullmatch(r"http://localhost/improvements/\d+", first["learnapp link"])
+    assert re.fullmatch(r"http://127.0.0.1:5000/improvements/\d+", first["learnapp link"])
     assert first["Description"] == (
         f"From the lesson “Stale cache served old prices”: {first['learnapp link']}"
     )
@@ -249,3 +249,18 @@ def test_csv_labels_carry_the_entry_tags(client, people, make_entry, make_improv
 def test_csv_with_invalid_filters_shows_the_form(client, people, backlog):
     response = client.login_as(people["owner"]).get("/improvements.csv?status=bogus", buffered=True)
     assert response.status_code == 422 and "text/html" in response.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("url", ["/improvements.csv", "/me/history.csv", "/me/history.md"])
+def test_downloads_are_private_and_link_to_the_configured_site(
+    app, client, people, entry, make_improvement, url
+):
+    app.config["MAIL_BASE_URL"] = "https://learn.example.org"
+    make_improvement(entry, people["owner"])
+    browser = client.login_as(people["author"])
+    response = browser.get(url, buffered=True)  # asked for at http://localhost
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    if url.endswith(".csv"):
+        assert "https://learn.example.org/" in response.text
+    assert "localhost" not in response.text

@@ -189,19 +189,24 @@ def test_the_narratives_list_pages_newest_first(app, client, people, make_incide
     assert "Outage 0" in browser.get(more).text, "the same link works as a page"
 
 
-def test_the_feed_is_valid_atom_with_absolute_urls(client, people, make_incident, in_review):
+def test_the_feed_is_valid_atom_with_absolute_urls(app, client, people, make_incident, in_review):
+    app.config["MAIL_BASE_URL"] = "https://learn.example.org"
     publish(client.login_as(people["author"]), in_review)
+    # Asked for at http://localhost: links come from the configured address, never the Host.
     response = client.get("/narratives.atom")
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    assert response.headers["Cache-Control"] == "private, no-store"
     feed = parse(response.data)
     assert feed.tag == f"{ATOM}feed"
     for required in ("id", "title", "updated", "author"):
         assert feed.find(f"{ATOM}{required}") is not None
-    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "http://localhost/narratives.atom"
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == (
+        "https://learn.example.org/narratives.atom"
+    )
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 1
     entry = entries[0]
-    link = f"http://localhost/narratives/{in_review.id}"
+    link = f"https://learn.example.org/narratives/{in_review.id}"
     assert entry.findtext(f"{ATOM}id") == link
     assert entry.find(f"{ATOM}link").get("href") == link
     assert entry.findtext(f"{ATOM}title") == "SEV2: Checkout down"

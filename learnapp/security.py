@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, redirect, request, session, url_for
+from flask_login import login_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -57,6 +58,12 @@ def check_password(user: User | None, password: str) -> bool:
 def end_all_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie ``user`` holds, everywhere."""
     user.session_version = User.session_version + 1  # atomic in SQL
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Sign ``user`` in, for ``SESSION_DAYS``."""
+    login_user(user, remember=remember)
+    session.permanent = True
 
 
 # The memberships (and their teams) come in the same query: every page asks for them. Built

@@ -20,6 +20,7 @@ MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
 ROUTE_MODULES = (
     "learnapp.health",
     "learnapp.auth.views",
+    "learnapp.auth.signin_link",
     "learnapp.auth.recovery",
     "learnapp.auth.invitations",
     "learnapp.entries.views",

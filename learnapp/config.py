@@ -45,10 +45,20 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "PAGE_CACHE_ENTRIES": (500, "rendered pages each worker process keeps"),
     "PROXY_COUNT": (0, "trusted proxies setting X-Forwarded-For/-Proto/-Host; 0 trusts none"),
     "RATELIMIT_ENABLED": (True, "limit sign-in and sign-up attempts (TESTING: off unless set)"),
-    "RATELIMIT_STORAGE_URL": ("memory://", "where limits count; redis://… when several processes"),
+    "RATELIMIT_STORAGE_URL": (
+        "database://",
+        "where limits count: database:// (the app's database), redis://…, memory:// (one process)",
+    ),
     "RATELIMIT_KEY_PREFIX": ("learnapp", "prefix of the limit keys in a shared store"),
     "LOGIN_RATE_LIMIT_PER_ADDRESS": ("20 per minute", "sign-in attempts per client address"),
-    "LOGIN_RATE_LIMIT_PER_ACCOUNT": ("10 per 15 minutes", "sign-in attempts per submitted email"),
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT": (
+        "10 per 15 minutes",
+        "wrong passwords per email before a password alone stops signing in (an emailed link does)",
+    ),
+    "PASSWORD_RESET_EMAILS_PER_ACCOUNT": (
+        "3 per hour",
+        "reset emails per account; its window may not outlast PASSWORD_RESET_MINUTES",
+    ),
     "REGISTER_RATE_LIMIT_PER_ADDRESS": ("20 per hour", "sign-ups per client address"),
     "MAIL_HOST": ("localhost", "SMTP server that sends the digest, resets and invitations"),
     "MAIL_PORT": (25, "SMTP port: 25 or 587 (STARTTLS), 465 (TLS)"),
@@ -62,6 +72,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "MAIL_RETRIES": (3, "tries of one digest email on a transient SMTP failure"),
     "MAIL_RETRY_DELAY_SECONDS": (5, "wait before the second try; doubled before each next one"),
     "PASSWORD_RESET_MINUTES": (60, "how long a password-reset link works"),
+    "SIGNIN_LINK_MINUTES": (15, "how long an emailed one-time sign-in link works"),
     "INVITATION_DAYS": (7, "how long an invitation link works"),
 }
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask_login import login_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -59,6 +60,19 @@ def check_password(user: User | None, password: str) -> bool:
 def end_all_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie ``user`` holds, everywhere."""
     user.session_version = User.session_version + 1  # atomic in SQL
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Sign ``user`` in, for ``SESSION_DAYS``, with a new CSRF token.
+
+    A token seen before signing in (on the login page, or planted by someone else) must not
+    authorise anything after it, so the session's CSRF secret is replaced.
+    """
+    login_user(user, remember=remember)
+    session.permanent = True
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
 
 
 # The memberships (and their teams) come in the same query: every page asks for them. Built

@@ -9,11 +9,15 @@ signed with ``SECRET_KEY`` (itsdangerous): they cannot be forged or altered, onl
   dies once used (and so does any other reset link sent before).
 - Invitation: the invitation's id, expiring after ``INVITATION_DAYS``; the row records
   acceptance, so the link works once.
+- Sign-in link: the user id, a fingerprint of the password hash and a random nonce,
+  expiring after ``SIGNIN_LINK_MINUTES``. A new password kills it; the nonce is marked used
+  in the rate-limit store when it signs in (learnapp/auth/signin_link.py), so it works once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
@@ -24,6 +28,7 @@ from learnapp.models import User
 _UNSUBSCRIBE = "learnapp.unsubscribe"
 _RESET = "learnapp.password-reset"
 _INVITATION = "learnapp.invitation"
+_SIGNIN_LINK = "learnapp.signin-link"
 
 
 def _secret() -> str:
@@ -65,6 +70,28 @@ def user_from_reset_token(token: str) -> User | None:
     if user is None or not user.is_active or data.get("p") != _fingerprint(user):
         return None
     return user
+
+
+def signin_link_token(user: User) -> str:
+    """The token of a one-time sign-in link for ``user``."""
+    payload = {"u": user.id, "p": _fingerprint(user), "n": secrets.token_urlsafe(16)}
+    return URLSafeTimedSerializer(_secret(), salt=_SIGNIN_LINK).dumps(payload)
+
+
+def read_signin_link_token(token: str) -> tuple[User, str] | None:
+    """The active user a sign-in link is for and its nonce; None when invalid, expired or
+    made before the password changed. Whether it was used already is the caller's check."""
+    max_age = int(current_app.config["SIGNIN_LINK_MINUTES"]) * 60
+    try:
+        data = URLSafeTimedSerializer(_secret(), salt=_SIGNIN_LINK).loads(token, max_age=max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+        return None
+    user = _user(data.get("u"))
+    if user is None or not user.is_active or data.get("p") != _fingerprint(user):
+        return None
+    return user, data["n"]
 
 
 def invitation_token(invitation_id: int) -> str:

@@ -42,6 +42,8 @@ from tests.databases import PostgresDatabases, unreachable_reason
 
 PASSWORD = "correct horse battery"
 CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+# Signing in (a 303 from one of these) starts the session with a new CSRF token.
+SIGN_IN_PATHS = re.compile(r"/(login|register|invitations/)")
 _HASH: dict[str, str] = {}
 
 
@@ -277,7 +279,10 @@ class Client:
         headers = kwargs.pop("headers", {})
         if htmx:
             headers = {"HX-Request": "true", **headers}
-        return self._isolated(self.raw.post, url, data=data, headers=headers, **kwargs)
+        response = self._isolated(self.raw.post, url, data=data, headers=headers, **kwargs)
+        if response.status_code == 303 and SIGN_IN_PATHS.match(url):
+            self._token = None
+        return response
 
     def post_raw(self, url: str, body: str | bytes, content_type: str) -> TestResponse:
         """POST ``body`` exactly as given (for malformed or unusual request bodies)."""

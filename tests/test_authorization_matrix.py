@@ -48,6 +48,7 @@ PUBLIC = {
     "auth.forgot_password": "asking for a reset link (the same answer for any address)",
     "auth.reset_password": "the emailed reset link: the signed token is the credential",
     "auth.accept_invitation": "the emailed invitation: the signed token is the credential",
+    "auth.signin_with_link": "the emailed one-time sign-in link: the signed token is the key",
     "digest.unsubscribe": "the digest's one-click unsubscribe: the signed token is the credential",
 }
 

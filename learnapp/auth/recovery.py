@@ -2,7 +2,13 @@
 
 The answer to "send me a link" is the same page, at the same speed, whether or not the
 email has an account: the email is sent after the response (``call_on_close``), so neither
-the words nor the time tell who has an account. Both forms are rate limited like login.
+the words nor the time tell who has an account. Both forms are limited per client address.
+
+One account gets at most ``PASSWORD_RESET_EMAILS_PER_ACCOUNT`` reset emails, counted in fixed
+windows from the first: over it nothing new is sent, and the links already sent keep working.
+The window may not outlast a link (checked at start-up), so whenever a request sends nothing
+the owner's mailbox holds a link that still works: someone asking for resets again and
+again cannot fill the mailbox, nor keep the owner from setting a new password.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from learnapp import ratelimit
 from learnapp.auth import bp
 from learnapp.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from learnapp.extensions import db
@@ -43,15 +50,21 @@ def forgot_password() -> str | Response | tuple[str, int]:
 
 
 def send_reset_link(user_id: int) -> None:
-    """Email a password-reset link to the user (failures are logged, never shown)."""
+    """Email a password-reset link to the user, unless the account had its share of them
+    (failures are logged, never shown)."""
     user = db.session.get(User, user_id)
     if user is None:
         return
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
     link = external_url("auth.reset_password", token=password_reset_token(user))
+    to = address(user.display_name, user.email)
+    budget = current_app.config["PASSWORD_RESET_EMAILS_PER_ACCOUNT"]
+    if not ratelimit.may_email_account("password-reset", user.email, budget):
+        current_app.logger.info("password reset email to user %s not sent: %s", user_id, budget)
+        return
     try:
         send_email(
-            address(user.display_name, user.email),
+            to,
             "Reset your learnapp password",
             "password_reset",
             user=user,
@@ -59,7 +72,7 @@ def send_reset_link(user_id: int) -> None:
             minutes=minutes,
         )
     except MailError as error:
-        current_app.logger.warning("password reset email to user %s failed: %s", user.id, error)
+        current_app.logger.warning("password reset email to user %s failed: %s", user_id, error)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

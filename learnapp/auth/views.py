@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from learnapp import ratelimit
 from learnapp.auth import bp
 from learnapp.auth.forms import LoginForm, RegisterForm, SettingsForm
+from learnapp.auth.signin_link import paused_answer
 from learnapp.extensions import db
 from learnapp.models import User
-from learnapp.security import check_password, end_all_sessions, hash_password
+from learnapp.security import check_password, end_all_sessions, hash_password, start_session
 from learnapp.teams import set_primary_team, team_choices
 
 
@@ -68,8 +70,7 @@ def add_account(form: RegisterForm) -> User | None:
 
 def welcome(user: User) -> Response:
     """Sign the new (committed) account in and greet it on the feed."""
-    login_user(user)
-    session.permanent = True
+    start_session(user)
     flash(f"Welcome, {user.display_name}! Log your first lesson below.", "success")
     return redirect(url_for("entries.feed"), 303)
 
@@ -81,16 +82,21 @@ def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
+    may_try = ratelimit.account_may_try(form.email.data)
     user = db.session.scalar(select(User).where(User.email == form.email.data))
-    if not check_password(user, form.password.data):
+    # Always verified, against a dummy hash when there is no account: the same work.
+    right = check_password(user, form.password.data)
+    if not may_try:
+        return paused_answer(user if right else None)
+    if not right:
+        ratelimit.note_failed_sign_in(form.email.data)
         form.form_errors.append("That email and password do not match an account.")
         return render_template("auth/login.html", form=form), 422
     if not user.is_active:
         form.form_errors.append("This account has been deactivated. Ask an admin to restore it.")
         return render_template("auth/login.html", form=form), 422
     db.session.commit()  # keeps a password hash upgraded during the check
-    login_user(user, remember=form.remember.data)
-    session.permanent = True
+    start_session(user, remember=form.remember.data)
     return redirect(safe_next(request.args.get("next")), 303)
 
 

@@ -241,11 +241,14 @@ NAMES_THEIR_SUBJECT = {
     "admin/invite.html",
     "auth/register.html",
     "auth/settings.html",
+    "auth/signin_link.html",  # the person the link signs in
     "base.html",  # the signed-in person
     "email/invitation.html",
     "email/invitation_text.html",
     "email/password_reset.html",
     "email/password_reset_text.html",
+    "email/signin_link.html",
+    "email/signin_link_text.html",
     "people/history.html",  # the person whose history it is
 }
 

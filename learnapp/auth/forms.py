@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from learnapp.auth.names import name_problem
 from learnapp.auth.passwords import NotCommon
 from learnapp.forms import line_field, timezone_choices
 from learnapp.validation import PlainText, strip_filter
@@ -55,6 +57,10 @@ class RegisterForm(TeamChoiceMixin, FlaskForm):
     email = _email_field()
     password = _password_field()
 
+    def validate_display_name(self, field: StringField) -> None:
+        if problem := name_problem(field.data):
+            raise ValidationError(problem)
+
     def validate_email(self, field: EmailField) -> None:
         allowed = current_app.config["SIGNUP_DOMAINS"]
         domains = {d.strip().lower().lstrip("@") for d in allowed.split(",") if d.strip()}
@@ -78,6 +84,10 @@ class SettingsForm(TeamChoiceMixin, FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
+
+    def validate_display_name(self, field: StringField) -> None:
+        if problem := name_problem(field.data, current_user.id):
+            raise ValidationError(problem)
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from learnapp.auth import bp
 from learnapp.auth.forms import LoginForm, RegisterForm, SettingsForm
+from learnapp.auth.names import NAME_TAKEN, is_name_clash
 from learnapp.extensions import db
 from learnapp.models import User
 from learnapp.security import check_password, end_all_sessions, hash_password
@@ -47,7 +48,8 @@ def register() -> str | Response | tuple[str, int]:
 
 def add_account(form: RegisterForm) -> User | None:
     """Add (not commit) the account the valid ``form`` describes; None, with the error on
-    the form, when the email has an account already. The first account is an admin."""
+    the form, when the email has an account already or another request took the name a
+    moment ago. The first account is an admin."""
     first_user = db.session.scalar(select(func.count(User.id))) == 0
     user = User(
         email=form.email.data,
@@ -58,9 +60,12 @@ def add_account(form: RegisterForm) -> User | None:
     db.session.add(user)
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
-        form.email.errors.append("An account with this email exists already. Try logging in.")
+        if is_name_clash(error):
+            form.display_name.errors.append(NAME_TAKEN)
+        else:
+            form.email.errors.append("An account with this email exists already. Try logging in.")
         return None
     set_primary_team(user, form.team.data or None)
     return user
@@ -120,6 +125,13 @@ def settings() -> str | Response | tuple[str, int]:
     user.timezone = form.timezone.data
     user.digest_opt_in = form.digest_opt_in.data
     set_primary_team(user, form.team.data or None)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_name_clash(error):
+            raise
+        form.display_name.errors.append(NAME_TAKEN)  # taken since the form's own check
+        return render_template("auth/settings.html", form=form), 422
     flash("Settings saved.", "success")
     return redirect(url_for("auth.settings"), 303)

@@ -33,6 +33,7 @@ ROUTE_MODULES = (
     "learnapp.search.views",
     "learnapp.admin.views",
     "learnapp.admin.invitations",
+    "learnapp.members.views",
     "learnapp.digest.views",
 )
 BLUEPRINT_PACKAGES = (
@@ -45,6 +46,7 @@ BLUEPRINT_PACKAGES = (
     "people",
     "search",
     "admin",
+    "members",
     "digest",
 )
 

@@ -46,13 +46,10 @@ def _password_field(label: str = "Password") -> PasswordField:
     )
 
 
-class TeamChoiceMixin:
-    """A select of the organisation's teams (choices are set by the view)."""
+class RegisterForm(FlaskForm):
+    """A new account. It joins no team: an admin or a team's lead adds people, or invites
+    them to a team (learnapp.teams)."""
 
-    team = SelectField("Team", coerce=int, default=0, validate_choice=True)
-
-
-class RegisterForm(TeamChoiceMixin, FlaskForm):
     display_name = line_field("Your name", 80, required=True)
     email = _email_field()
     password = _password_field()
@@ -76,7 +73,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class SettingsForm(TeamChoiceMixin, FlaskForm):
+class SettingsForm(FlaskForm):
     display_name = line_field("Display name", 80, required=True)
     timezone = SelectField("Timezone", validate_choice=True)
     digest_opt_in = BooleanField("Send me the weekly digest")
@@ -95,7 +92,16 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
+    """An invitation by email to the team whose members page it is on."""
+
     email = _email_field()
+
+
+class AdminInviteForm(InviteForm):
+    """An admin's invitation: to a team, or with "No team" (0) to an account alone; the
+    view sets ``team``'s choices."""
+
+    team = SelectField("Team", coerce=int, default=0, validate_choice=True)
 
 
 class ResetPasswordForm(FlaskForm):

@@ -16,7 +16,6 @@ from learnapp.auth.names import NAME_TAKEN, is_name_clash
 from learnapp.extensions import db
 from learnapp.models import User
 from learnapp.security import check_password, end_all_sessions, hash_password
-from learnapp.teams import set_primary_team, team_choices
 
 
 def safe_next(target: str | None) -> str:
@@ -36,7 +35,6 @@ def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("entries.feed"), 303)
     form = RegisterForm()
-    form.team.choices = team_choices(none_label="No team")
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
     user = add_account(form)
@@ -67,7 +65,6 @@ def add_account(form: RegisterForm) -> User | None:
         else:
             form.email.errors.append("An account with this email exists already. Try logging in.")
         return None
-    set_primary_team(user, form.team.data or None)
     return user
 
 
@@ -115,16 +112,12 @@ def logout() -> Response:
 def settings() -> str | Response | tuple[str, int]:
     user = current_user._get_current_object()
     form = SettingsForm(obj=user)
-    form.team.choices = team_choices(none_label="No team")
-    if request.method == "GET":
-        form.team.data = next(iter(sorted(user.team_ids)), 0)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/settings.html", form=form), status
     user.display_name = form.display_name.data
     user.timezone = form.timezone.data
     user.digest_opt_in = form.digest_opt_in.data
-    set_primary_team(user, form.team.data or None)
     try:
         db.session.commit()
     except IntegrityError as error:

@@ -4,6 +4,9 @@ Revision ID: 0008_team_membership
 Revises: 0007_data_generation
 Create Date: 2026-12-05 09:30:00.000000
 
+``invitations.team_id``: the team that accepting an invitation makes its person a member of
+(none for an admin's invitation to an account only).
+
 ``users.display_name_key`` holds each name as readers compare it (learnapp.models.name_key:
 trimmed, whitespace collapsed, case folded, NFKC, no invisible characters); a partial unique
 index keeps it unique among active people. Existing active people who share a name keep it
@@ -54,6 +57,13 @@ def _unique_names(rows):
 
 
 def upgrade():
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f('fk_invitations_team_id_teams'), 'teams', ['team_id'], ['id'],
+            ondelete='CASCADE',
+        )
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('display_name_key', sa.String(length=320), nullable=True))
 
@@ -85,6 +95,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_invitations_team_id_teams'), type_='foreignkey')
+        batch_op.drop_column('team_id')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index('uq_users_display_name_key')
         batch_op.drop_column('display_name_key')

@@ -130,6 +130,7 @@ def test_signed_out_visitors_are_sent_to_log_in(client, people, platform):
 def test_unknown_teams_and_people_are_not_found(client, people, platform, path, status):
     url = path.format(team=platform.id, outsider=people["outsider"].id)
     browser = client.login_as(people["admin"])
+    assert browser.get(f"/teams/{platform.id}/members").status_code == 200  # the page exists
     before = memberships()
     assert browser.post(url, {"role": "lead"}).status_code == status
     assert memberships() == before

@@ -90,3 +90,15 @@ def test_a_lead_cannot_invite_to_another_team(mailbox, client, make_user, teams)
     client.login_as(make_user("OtherLead", team="payments", role=Role.LEAD))
     response = client.post(f"/teams/{teams['platform'].id}/invitations", {"email": "a@b.org"})
     assert response.status_code == 403 and mailbox.received == []
+
+
+def test_accepting_an_invitation_refuses_a_name_someone_active_has(
+    mailbox, client, new_client, lead, teams
+):
+    invite(client, lead, teams)
+    link = link_in(mailbox.to("guest@partner.org")[0], "invitations")
+    data = {"display_name": " LEAD ", "email": "x@y.z", "password": NEW_PASSWORD}
+    response = new_client().post(link, data)
+    assert response.status_code == 422 and "Someone else is already called that" in response.text
+    assert 'value="LEAD"' in response.text
+    assert db.session.scalar(select(User).where(User.email == "guest@partner.org")) is None

@@ -20,7 +20,7 @@ from bench import content
 from bench.clock import DAY, HOUR
 from bench.incidents import add_incidents
 from learnapp.improvements.models import ImprovementType, Status
-from learnapp.models import FactorCategory, Kind, Role, Visibility
+from learnapp.models import FactorCategory, Kind, Role, Visibility, name_key
 
 Row = dict[str, Any]
 
@@ -117,6 +117,7 @@ class Builder:
                     "id": user_id,
                     "email": f"person{user_id:03d}@bench.example",
                     "display_name": f"{first} {last}",
+                    "display_name_key": name_key(f"{first} {last}"),
                     "password_hash": self.password_hash,
                     "timezone": content.TIMEZONES[user_id % len(content.TIMEZONES)],
                     "digest_opt_in": user_id % 10 != 0,

@@ -33,7 +33,7 @@ from learnapp.extensions import db
 from learnapp.search.index import rebuild
 from learnapp.security import hash_password
 
-VERSION = 3  # bump when the dataset changes shape: bench/run regenerates older ones
+VERSION = 4  # bump when the dataset changes shape: bench/run regenerates older ones
 DATA_DIR = Path(__file__).resolve().parent / "data"
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_USER_ID = 25  # a member (not a lead, not an admin) of the first team

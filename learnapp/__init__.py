@@ -34,6 +34,7 @@ ROUTE_MODULES = (
     "learnapp.search.views",
     "learnapp.admin.views",
     "learnapp.admin.invitations",
+    "learnapp.members.views",
     "learnapp.digest.views",
 )
 BLUEPRINT_PACKAGES = (
@@ -46,6 +47,7 @@ BLUEPRINT_PACKAGES = (
     "people",
     "search",
     "admin",
+    "members",
     "digest",
 )
 

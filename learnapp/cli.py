@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from learnapp.auth.forms import MIN_PASSWORD
+from learnapp.auth.names import NAME_TAKEN, is_name_clash, name_problem
 from learnapp.auth.passwords import COMMON_MESSAGE, is_common
 from learnapp.backup import BackupError, backup_database
 from learnapp.extensions import db
@@ -42,9 +44,13 @@ def init_app(app: Flask) -> None:
     @click.password_option()
     def create_user(email: str, name: str, admin: bool, password: str) -> None:
         """Create an account (for example the first admin of a production install)."""
-        email = email.strip().lower()
+        email, name = email.strip().lower(), name.strip()
         if db.session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"{email} has an account already.")
+        if not 0 < len(name) <= 80:
+            raise click.ClickException("Give a display name of 1 to 80 characters.")
+        if problem := name_problem(name):
+            raise click.ClickException(problem)
         if len(password) < MIN_PASSWORD:
             raise click.ClickException(f"Use a password of at least {MIN_PASSWORD} characters.")
         if is_common(password):
@@ -52,12 +58,18 @@ def init_app(app: Flask) -> None:
         db.session.add(
             User(
                 email=email,
-                display_name=name.strip(),
+                display_name=name,
                 password_hash=hash_password(password),
                 is_admin=admin,
             )
         )
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError as error:
+            db.session.rollback()
+            if not is_name_clash(error):
+                raise
+            raise click.ClickException(NAME_TAKEN) from None
         click.echo(f"Created {email}{' (admin)' if admin else ''}.")
 
     @app.cli.command("backup")

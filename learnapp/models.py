@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from learnapp.extensions import db
 
@@ -88,12 +90,40 @@ def enum_column(kind: type[enum.Enum], name: str) -> Enum:
     )
 
 
+MAX_NAME_KEY = 320  # NFKC can spell one character out as many; no real name comes close
+
+
+def name_key(name: str) -> str:
+    """``name`` as people would read it aloud: what two display names must not share.
+
+    Trimmed, runs of whitespace made one space, case folded; also NFKC-normalised and with
+    invisible format characters (zero-width spaces, joiners, direction marks) left out, so
+    that names which only differ in ways a reader cannot see count as the same.
+    """
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
+    return " ".join(folded.split())
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # Two active people may not share a name (name_key); a deactivated person's name is
+        # free again. Partial unique indexes work alike on SQLite and PostgreSQL.
+        Index(
+            "uq_users_display_name_key",
+            "display_name_key",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
     display_name: Mapped[str] = mapped_column(String(80))
+    # name_key(display_name), kept by the validator below.
+    display_name_key: Mapped[str] = mapped_column(String(MAX_NAME_KEY))
     password_hash: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     digest_opt_in: Mapped[bool] = mapped_column(default=True)
@@ -110,6 +140,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_active_account
+
+    @validates("display_name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.display_name_key = name_key(name)
+        return name
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

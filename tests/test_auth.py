@@ -32,11 +32,12 @@ def test_first_user_is_admin_and_later_ones_are_not(client, new_client):
     assert users["grace@example.com"].is_admin is False
 
 
-def test_register_signs_in_and_joins_the_chosen_team(client, teams):
+def test_register_signs_in_and_joins_no_team_whatever_is_sent(client, teams):
+    assert 'name="team"' not in client.get("/register").text
     response = register(client, team=str(teams["payments"].id))
     assert response.status_code == 303
     user = db.session.scalar(select(User))
-    assert user.team_ids == {teams["payments"].id}
+    assert user.team_ids == set()  # only an admin, a lead or an invitation adds to a team
     assert "Welcome, Ada" in client.get("/").text
 
 
@@ -47,7 +48,7 @@ def test_passwords_are_argon2id(client):
 
 def test_email_is_unique_whatever_its_case(client, new_client):
     register(client)
-    response = register(new_client(), email="ADA@Example.com")
+    response = register(new_client(), email="ADA@Example.com", name="Ada L.")
     assert response.status_code == 422
     assert "exists already" in response.text
     assert db.session.scalar(select(db.func.count(User.id))) == 1
@@ -60,7 +61,6 @@ def test_email_is_unique_whatever_its_case(client, new_client):
         ("password", "short", "between 10 and 256"),
         ("display_name", "", "Please fill this in"),
         ("display_name", "x" * 81, "under 80"),
-        ("team", "999", "Not a valid choice"),
     ],
 )
 def test_register_rejects_bad_input_and_keeps_the_rest(client, field, value, message):
@@ -179,9 +179,10 @@ def test_outdated_hash_is_upgraded_at_login(client, make_user):
     assert "m=8192" not in user.password_hash and user.password_hash.startswith("$argon2id$")
 
 
-def test_settings_update_name_timezone_team(client, author, teams):
+def test_settings_update_name_and_timezone_but_never_the_team(client, author, teams):
     client.login_as(author)
-    assert 'value="Ada"' in client.get("/settings").text
+    page = client.get("/settings").text
+    assert 'value="Ada"' in page and '<select id="team"' not in page
     response = client.post(
         "/settings",
         {"display_name": "Ada L.", "timezone": "Europe/Paris", "team": str(teams["payments"].id)},
@@ -189,7 +190,7 @@ def test_settings_update_name_timezone_team(client, author, teams):
     assert response.status_code == 303
     db.session.refresh(author)
     assert (author.display_name, author.timezone) == ("Ada L.", "Europe/Paris")
-    assert author.team_ids == {teams["payments"].id}
+    assert author.team_ids == {teams["platform"].id}  # joining a team is granted, not taken
     assert author.digest_opt_in is False  # unchecked box
 
 

@@ -17,6 +17,9 @@ What each viewer may do with those objects:
   are allowed or refused with 403, and a refusal stores nothing.
 - ``author``: may do everything with their own objects; only "not a 5xx" is asserted there.
 
+A team's members routes are about the author's team (platform): only an admin or a lead of
+that team may use them (403 otherwise); tests/test_members.py has the full table.
+
 Whatever the rule, a 4xx answer never changes the database: every table's row count and a
 checksum of its rows are compared before and after.
 """
@@ -55,9 +58,10 @@ PUBLIC = {
 # What a signed-in route is about, which decides who may use it:
 # LIST: no object of its own (lists, own pages, creating); any signed-in user; must not leak.
 # ADMIN: the admin pages; admins only (403 otherwise).
+# TEAM: a team's members page and its changes; an admin or a lead of the team (403 otherwise).
 # READER: an action on an entry or its parts, for anyone who can read the entry.
 # AUTHOR: an action only the entry's author may take (readers get 403).
-LIST, ADMIN, READER, AUTHOR = "list", "admin", "reader", "author"
+LIST, ADMIN, TEAM, READER, AUTHOR = "list", "admin", "team", "reader", "author"
 RULES = {
     "entries.feed": LIST,
     "entries.new_entry": LIST,
@@ -110,6 +114,12 @@ RULES = {
     "admin.create_team": ADMIN,
     "admin.toggle_active": ADMIN,
     "admin.toggle_admin": ADMIN,
+    "members.team_members": TEAM,
+    "members.add_team_member": TEAM,
+    "members.remove_team_member": TEAM,
+    "members.change_member_role": TEAM,
+    "members.invite_to_team": TEAM,
+    "members.leave_team": LIST,
 }
 
 # A valid-looking form for each POST, so that a missing check would store something.
@@ -134,6 +144,8 @@ FORMS: dict[str, dict[str, str]] = {
     "auth.settings": {"display_name": "Renamed", "timezone": "UTC", "team": "0"},
     "admin.create_invitation": {"email": "newcomer@example.com"},
     "admin.create_team": {"name": "Matrix team"},
+    "members.change_member_role": {"role": "lead"},
+    "members.invite_to_team": {"email": "newcomer@example.com"},
 }
 
 OWNER_FIELD = {"improvements.add_improvement", "improvements.edit_improvement"}
@@ -235,7 +247,7 @@ def expected(endpoint: str, obj: str, viewer: str) -> str:
         return "login"
     if rule == LIST:
         return "allowed"
-    if rule == ADMIN:
+    if rule in (ADMIN, TEAM):
         return "allowed" if viewer == "admin" else "403"
     if not can_read(obj, viewer):
         return "404"
@@ -250,6 +262,7 @@ def url_for_rule(rule: str, world: dict[str, Any], obj: str) -> str:
     values = {
         **world["ids"][obj],
         "user_id": world["people"]["bystander"].id,
+        "team_id": world["people"]["author"].memberships[0].team_id,
         "person_id": world["people"]["author"].id,
         "week": str(IsoWeek.containing(utcnow(), UTC)),
         "token": "not-a-real-token",

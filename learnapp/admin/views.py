@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from learnapp.admin import bp
+from learnapp.auth.names import free_name
 from learnapp.extensions import db
 from learnapp.forms import line_field
 from learnapp.models import Team, User
@@ -65,11 +66,18 @@ def admin_index() -> tuple[str, int]:
 @bp.post("/users/<int:user_id>/active")
 def toggle_active(user_id: int) -> Response:
     user = _load_other_user(user_id, "You cannot deactivate your own account.")
-    user.is_active_account = not user.is_active_account
-    if not user.is_active_account:
+    if user.is_active_account:
+        user.is_active_account = False
         end_all_sessions(user)  # signed-in copies of their cookies stop working now
-    state = "reactivated" if user.is_active_account else "deactivated"
-    return _saved(f"{user.display_name} is {state}.")
+        return _saved(f"{user.display_name} is deactivated.")
+    # Someone active may have taken the name meanwhile: two active people never share one.
+    old_name, user.display_name = user.display_name, free_name(user.display_name, user.id)
+    user.is_active_account = True
+    if user.display_name == old_name:
+        return _saved(f"{old_name} is reactivated.")
+    return _saved(
+        f"{old_name} is reactivated as {user.display_name}: someone active has that name now."
+    )
 
 
 @bp.post("/users/<int:user_id>/admin")

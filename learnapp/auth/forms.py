@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from learnapp.auth.names import name_problem
 from learnapp.auth.passwords import NotCommon
 from learnapp.forms import line_field, timezone_choices
 from learnapp.validation import PlainText, strip_filter
@@ -44,16 +46,17 @@ def _password_field(label: str = "Password") -> PasswordField:
     )
 
 
-class TeamChoiceMixin:
-    """A select of the organisation's teams (choices are set by the view)."""
+class RegisterForm(FlaskForm):
+    """A new account. It joins no team: an admin or a team's lead adds people, or invites
+    them to a team (learnapp.teams)."""
 
-    team = SelectField("Team", coerce=int, default=0, validate_choice=True)
-
-
-class RegisterForm(TeamChoiceMixin, FlaskForm):
     display_name = line_field("Your name", 80, required=True)
     email = _email_field()
     password = _password_field()
+
+    def validate_display_name(self, field: StringField) -> None:
+        if problem := name_problem(field.data):
+            raise ValidationError(problem)
 
     def validate_email(self, field: EmailField) -> None:
         allowed = current_app.config["SIGNUP_DOMAINS"]
@@ -70,7 +73,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class SettingsForm(TeamChoiceMixin, FlaskForm):
+class SettingsForm(FlaskForm):
     display_name = line_field("Display name", 80, required=True)
     timezone = SelectField("Timezone", validate_choice=True)
     digest_opt_in = BooleanField("Send me the weekly digest")
@@ -79,13 +82,26 @@ class SettingsForm(TeamChoiceMixin, FlaskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
 
+    def validate_display_name(self, field: StringField) -> None:
+        if problem := name_problem(field.data, current_user.id):
+            raise ValidationError(problem)
+
 
 class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
 class InviteForm(FlaskForm):
+    """An invitation by email to the team whose members page it is on."""
+
     email = _email_field()
+
+
+class AdminInviteForm(InviteForm):
+    """An admin's invitation: to a team, or with "No team" (0) to an account alone; the
+    view sets ``team``'s choices."""
+
+    team = SelectField("Team", coerce=int, default=0, validate_choice=True)
 
 
 class ResetPasswordForm(FlaskForm):

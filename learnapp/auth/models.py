@@ -1,4 +1,5 @@
-"""Invitations: an admin asks someone by email to join, past the sign-up domain rule."""
+"""Invitations: an admin asks someone by email to join, past the sign-up domain rule; an
+admin or a team's lead may invite to a team, which accepting it makes them a member of."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnapp.extensions import db
-from learnapp.models import User, UTCDateTime, utcnow
+from learnapp.models import Team, User, UTCDateTime, utcnow
 
 
 class Invitation(db.Model):
@@ -24,8 +25,11 @@ class Invitation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The team accepting makes them a member of (None: an account only, from an admin).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
 
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+    team: Mapped[Team | None] = relationship()
 
     def is_open(self, now: datetime) -> bool:
         """Neither accepted nor expired."""

@@ -13,11 +13,11 @@ from werkzeug.wrappers import Response
 from learnapp import ratelimit
 from learnapp.auth import bp
 from learnapp.auth.forms import LoginForm, RegisterForm, SettingsForm
+from learnapp.auth.names import NAME_TAKEN, is_name_clash
 from learnapp.auth.signin_link import paused_answer
 from learnapp.extensions import db
 from learnapp.models import User
 from learnapp.security import check_password, end_all_sessions, hash_password, start_session
-from learnapp.teams import set_primary_team, team_choices
 
 
 def safe_next(target: str | None) -> str:
@@ -37,7 +37,6 @@ def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("entries.feed"), 303)
     form = RegisterForm()
-    form.team.choices = team_choices(none_label="No team")
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
     user = add_account(form)
@@ -49,7 +48,8 @@ def register() -> str | Response | tuple[str, int]:
 
 def add_account(form: RegisterForm) -> User | None:
     """Add (not commit) the account the valid ``form`` describes; None, with the error on
-    the form, when the email has an account already. The first account is an admin."""
+    the form, when the email has an account already or another request took the name a
+    moment ago. The first account is an admin."""
     first_user = db.session.scalar(select(func.count(User.id))) == 0
     user = User(
         email=form.email.data,
@@ -60,11 +60,13 @@ def add_account(form: RegisterForm) -> User | None:
     db.session.add(user)
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
-        form.email.errors.append("An account with this email exists already. Try logging in.")
+        if is_name_clash(error):
+            form.display_name.errors.append(NAME_TAKEN)
+        else:
+            form.email.errors.append("An account with this email exists already. Try logging in.")
         return None
-    set_primary_team(user, form.team.data or None)
     return user
 
 
@@ -116,16 +118,19 @@ def logout() -> Response:
 def settings() -> str | Response | tuple[str, int]:
     user = current_user._get_current_object()
     form = SettingsForm(obj=user)
-    form.team.choices = team_choices(none_label="No team")
-    if request.method == "GET":
-        form.team.data = next(iter(sorted(user.team_ids)), 0)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/settings.html", form=form), status
     user.display_name = form.display_name.data
     user.timezone = form.timezone.data
     user.digest_opt_in = form.digest_opt_in.data
-    set_primary_team(user, form.team.data or None)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_name_clash(error):
+            raise
+        form.display_name.errors.append(NAME_TAKEN)  # taken since the form's own check
+        return render_template("auth/settings.html", form=form), 422
     flash("Settings saved.", "success")
     return redirect(url_for("auth.settings"), 303)

@@ -239,6 +239,7 @@ def test_the_weekly_email_does_not_name_the_anonymous_author(story, zelda, reade
 NAMES_THEIR_SUBJECT = {
     "admin/index.html",  # the people list, for admins
     "admin/invite.html",
+    "auth/invitation.html",  # who invited you
     "auth/register.html",
     "auth/settings.html",
     "auth/signin_link.html",  # the person the link signs in
@@ -249,6 +250,7 @@ NAMES_THEIR_SUBJECT = {
     "email/password_reset_text.html",
     "email/signin_link.html",
     "email/signin_link_text.html",
+    "members/_members.html",  # a team's people, for its leads
     "people/history.html",  # the person whose history it is
 }
 

@@ -77,14 +77,16 @@ PATHOLOGICAL = {
 @pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_markdown_at_the_longest_length_renders_in_budget_or_is_refused(text):
     assert len(text) > N * 0.95
-    started = time.perf_counter()
+    # CPU time of this process: what a worker spends, without other processes' share of a
+    # busy machine.
+    started = time.process_time()
     try:
         html = str(render_markdown(text))
     except MarkdownRefused as refused:
         assert str(refused) == TOO_DEEP
     else:
         assert html.startswith('<div class="markdown" hx-disable>')
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed <= BUDGET_SECONDS, f"took {elapsed:.2f}s"
 
 

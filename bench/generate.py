@@ -30,6 +30,7 @@ from sqlalchemy import Connection, create_engine, insert, make_url, text
 from bench.dataset import LARGE, SMALL, Builder, Dataset, Size
 from learnapp import create_app
 from learnapp.extensions import db
+from learnapp.markdown import MARKDOWN_MODELS, render_stored
 from learnapp.search.index import rebuild
 from learnapp.security import hash_password
 
@@ -77,10 +78,14 @@ def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, A
 
 
 def write_rows(connection: Connection, dataset: Dataset) -> None:
-    """Insert every table's rows, parents first, ``BATCH`` rows per executemany."""
+    """Insert every table's rows, parents first, ``BATCH`` rows per executemany; Markdown
+    columns get their rendered HTML beside them, as the app's writes give them."""
+    markdown = {model.__tablename__: fields for model, fields in MARKDOWN_MODELS.items()}
     for name in ORDER:
         table = db.metadata.tables[name]
         for chunk in _batches(dataset.tables.get(name, []), BATCH):
+            for row in chunk:
+                row.update({f"{f}_html": render_stored(row.get(f)) for f in markdown.get(name, ())})
             connection.execute(insert(table), chunk)
     if connection.dialect.name == "postgresql":
         # Ids were given explicitly: move each sequence past them, or the app's first

@@ -1,5 +1,5 @@
-"""Command-line tasks: ``flask --app app seed-demo``, ``create-user``, ``backup`` and
-``digest`` (send and preview; in ``learnapp/digest/cli.py``)."""
+"""Command-line tasks: ``flask --app app seed-demo``, ``create-user``, ``backup``,
+``markdown rerender`` and ``digest`` (send and preview; in ``learnapp/digest/cli.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,14 +16,30 @@ from learnapp.auth.names import NAME_TAKEN, is_name_clash, name_problem
 from learnapp.auth.passwords import COMMON_MESSAGE, is_common
 from learnapp.backup import BackupError, backup_database
 from learnapp.extensions import db
+from learnapp.markdown import RENDERER_VERSION, rerender_stale
 from learnapp.models import Entry, User
 from learnapp.security import hash_password
+
+markdown_cli = AppGroup("markdown", help="The HTML stored beside every Markdown text.")
+
+
+@markdown_cli.command("rerender")
+def rerender_markdown() -> None:
+    """Render again the rows that an older version of the renderer rendered."""
+    counts = rerender_stale(db.session)
+    click.echo(
+        f"Rendered again with renderer version {RENDERER_VERSION}: "
+        + ", ".join(f"{count} {table}" for table, count in counts.items())
+        + "."
+    )
 
 
 def init_app(app: Flask) -> None:
     from learnapp.digest.cli import digest_cli
 
     app.cli.add_command(digest_cli)
+
+    app.cli.add_command(markdown_cli)
 
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Seed even when entries exist.")

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from learnapp.extensions import db
+from learnapp.markdown import RENDERER_VERSION, html_column, renders_markdown
 
 if TYPE_CHECKING:
     from learnapp.improvements.models import Improvement
@@ -221,6 +222,11 @@ class Entry(db.Model):
     what_happened: Mapped[str] = mapped_column(Text, default="")
     what_we_learned: Mapped[str] = mapped_column(Text, default="")
     what_we_will_change: Mapped[str] = mapped_column(Text, default="")
+    what_happened_html: Mapped[str] = html_column()
+    what_we_learned_html: Mapped[str] = html_column()
+    what_we_will_change_html: Mapped[str] = html_column()
+    # Which renderer filled the *_html columns; 0 (a row written around the ORM) is stale.
+    markdown_version: Mapped[int] = mapped_column(default=RENDERER_VERSION, server_default="0")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     visibility: Mapped[Visibility] = mapped_column(
@@ -279,6 +285,9 @@ class Entry(db.Model):
         if self.live_improvements:
             return "in_repair"
         return "no_change" if self.no_change_reason is not None else "unrepaired"
+
+
+renders_markdown(Entry, "what_happened", "what_we_learned", "what_we_will_change")
 
 
 class ContributingFactor(db.Model):

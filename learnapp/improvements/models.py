@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from learnapp.extensions import db
+from learnapp.markdown import RENDERER_VERSION, html_column, renders_markdown
 from learnapp.models import Entry, User, UTCDateTime, enum_column, utcnow
 
 
@@ -77,6 +78,9 @@ class Improvement(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     details: Mapped[str] = mapped_column(Text, default="")
+    details_html: Mapped[str] = html_column()
+    # Which renderer filled the *_html columns; 0 (a row written around the ORM) is stale.
+    markdown_version: Mapped[int] = mapped_column(default=RENDERER_VERSION, server_default="0")
     type: Mapped[ImprovementType] = mapped_column(
         enum_column(ImprovementType, "improvement_type"), default=ImprovementType.PROCESS
     )
@@ -123,6 +127,9 @@ class Improvement(db.Model):
     @property
     def priority_label(self) -> str:
         return f"P{self.priority}"
+
+
+renders_markdown(Improvement, "details")
 
 
 class StatusChange(db.Model):

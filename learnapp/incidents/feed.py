@@ -7,7 +7,7 @@ from datetime import datetime
 from xml.etree import ElementTree as ET  # nosec B405  # builds, never parses
 
 from learnapp.incidents.models import Incident
-from learnapp.markdown import render_markdown
+from learnapp.markdown import show
 
 ATOM = "http://www.w3.org/2005/Atom"
 
@@ -50,5 +50,5 @@ def atom_feed(
         _child(entry, "updated", published)
         if incident.entry.team:
             _child(entry, "category", term=incident.entry.team.slug, label=incident.entry.team.name)
-        _child(entry, "content", str(render_markdown(incident.narrative)), type="html")
+        _child(entry, "content", str(show(incident.narrative_html)), type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -191,7 +191,7 @@ class NarrativeForm(FlaskForm):
     """The narrative draft: save it, preview it, or start again from the review."""
 
     # Not "narrative": the section that holds the form has that id.
-    draft = text_field("Narrative", 50_000, description="Markdown")
+    draft = text_field("Narrative", description="Markdown")
     action = SelectField(choices=["save", "preview", "assemble"], default="save")
 
 

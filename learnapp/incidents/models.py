@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from learnapp.extensions import db
+from learnapp.markdown import RENDERER_VERSION, html_column, renders_markdown
 from learnapp.models import Entry, User, UTCDateTime, enum_column, utcnow
 
 SEVERITIES = (1, 2, 3, 4)
@@ -79,6 +80,12 @@ class Incident(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     learnings: Mapped[str] = mapped_column(Text, default="")
     narrative: Mapped[str] = mapped_column(Text, default="")
+    impact_html: Mapped[str] = html_column()
+    summary_html: Mapped[str] = html_column()
+    learnings_html: Mapped[str] = html_column()
+    narrative_html: Mapped[str] = html_column()
+    # Which renderer filled the *_html columns; 0 (a row written around the ORM) is stale.
+    markdown_version: Mapped[int] = mapped_column(default=RENDERER_VERSION, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -117,6 +124,9 @@ class Incident(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status is IncidentStatus.PUBLISHED
+
+
+renders_markdown(Incident, "impact", "summary", "learnings", "narrative")
 
 
 class TimelineEvent(db.Model):
@@ -171,11 +181,19 @@ class Analysis(db.Model):
     saw_and_did: Mapped[str] = mapped_column(Text, default="")
     surprised: Mapped[str] = mapped_column(Text, default="")
     themes: Mapped[str] = mapped_column(Text, default="")
+    saw_and_did_html: Mapped[str] = html_column()
+    surprised_html: Mapped[str] = html_column()
+    themes_html: Mapped[str] = html_column()
+    # Which renderer filled the *_html columns; 0 (a row written around the ORM) is stale.
+    markdown_version: Mapped[int] = mapped_column(default=RENDERER_VERSION, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     incident: Mapped[Incident] = relationship()
     author: Mapped[User] = relationship()
+
+
+renders_markdown(Analysis, "saw_and_did", "surprised", "themes")
 
 
 class ReviewStep(db.Model):

@@ -24,6 +24,7 @@ from learnapp.incidents.sections import Page, answer, draft_for, incident_contex
 from learnapp.incidents.views import load_workable
 from learnapp.incidents.writing import move
 from learnapp.mail import external_url
+from learnapp.markdown import render_stored
 from learnapp.models import Entry, utcnow
 from learnapp.pagecache import cached_page
 
@@ -56,7 +57,7 @@ def _unsaved(entry: Entry, incident: Incident, form: NarrativeForm) -> Page:
         text = form.draft.data or ""
         message, extra = (
             "Preview below; not saved yet.",
-            {"preview": text, "hints": blame_hints(text)},
+            {"preview": render_stored(text), "hints": blame_hints(text)},
         )
     return answer(entry, "narrative", message, stay=True, narrative_form=form, **extra)
 

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learnapp import config as config_module
 from learnapp.extensions import csrf, db, login_manager, migrate
+from learnapp.parsing import IdConverter
 from learnapp.search.index import include_object
 
 MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
@@ -103,6 +104,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     visibility.init_app(app)
 
+    # Every <id:…> in a route is 1 to 2^63-1 in ASCII digits, or the route does not match.
+    app.url_map.converters["id"] = IdConverter
     register_blueprints(app)
     cli.init_app(app)
     ratelimit.init_app(app)  # wraps auth views, so after the blueprints

@@ -27,6 +27,7 @@ ERROR_TITLES = {
     405: "That method is not allowed here",
     409: "Someone did the same at the same moment",
     413: "That was too large",
+    415: "That is not a form",
     422: "Please check the form",
     429: "Too many requests",
     500: "Something went wrong on our side",
@@ -125,7 +126,9 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        own_message = error.code in (400, 403) and error.description != type(error).description
+        own_message = (
+            error.code in (400, 403, 404, 415) and error.description != type(error).description
+        )
         return render_error(error.code, error.description if own_message else "")
 
     @app.errorhandler(CSRFError)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from learnapp.extensions import db, login_manager
 from learnapp.htmx import is_fragment_request, redirect_for_htmx
 from learnapp.models import Membership, User
+from learnapp.parsing import MAX_ID, parse_count, parse_id
 
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's defaults (meets ASVS 5.0)
 # Verified against when the email is unknown, so both failures cost the same time.
@@ -89,10 +90,11 @@ USER_WITH_TEAMS = (
 def load_user(user_id: str) -> User | None:
     """Find the signed-in user; a stale session version or bad id means signed out."""
     ident, _, version = user_id.partition(":")
-    if not (ident.isdigit() and version.isdigit() and len(ident) < 19):
+    user_key, version_number = parse_id(ident), parse_count(version, MAX_ID)
+    if user_key is None or version_number is None:
         return None
-    user = db.session.execute(USER_WITH_TEAMS, {"user_id": int(ident)}).unique().scalar()
-    if user is None or user.session_version != int(version) or not user.is_active:
+    user = db.session.execute(USER_WITH_TEAMS, {"user_id": user_key}).unique().scalar()
+    if user is None or user.session_version != version_number or not user.is_active:
         return None
     return user
 

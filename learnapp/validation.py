@@ -88,7 +88,18 @@ def _is_utf8(encoded: bytes) -> bool:
     return True
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_bodies_that_are_no_form() -> None:
+        # Flask-WTF reads a JSON body as form data, and a JSON array or string then raises
+        # inside the form (a 500). Every change here is a form post: say so instead.
+        has_body = request.mimetype or request.content_length
+        if request.method == "POST" and request.mimetype not in FORM_TYPES and has_body:
+            abort(415, "Send this as a web form (application/x-www-form-urlencoded).")
+
     @app.before_request
     def _refuse_invalid_utf8() -> None:
         # Werkzeug keeps undecodable %-escapes as literal text; refuse them instead of

@@ -269,7 +269,8 @@ def url_for_rule(rule: str, world: dict[str, Any], obj: str) -> str:
     }
     url = rule
     for name, value in values.items():
-        url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+        for form in (f"<id:{name}>", f"<int:{name}>", f"<{name}>"):
+            url = url.replace(form, str(value))
     assert "<" not in url, f"no value to put into {rule}"
     return url
 

@@ -101,9 +101,10 @@ def test_duplicated_fields_take_the_first(signed_in):
     assert db.session.scalar(select(Entry.title)) == "first"
 
 
-def test_wrong_content_type_is_a_form_error_not_a_crash(signed_in):
+def test_wrong_content_type_is_refused_not_a_crash(signed_in):
     response = signed_in.post_raw("/entries", '{"title": "json"}', "application/json")
-    assert response.status_code == 400  # no CSRF token in a JSON body
+    assert response.status_code == 415
+    assert "Send this as a web form" in response.text
     assert entry_count() == 0
 
 

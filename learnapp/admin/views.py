@@ -63,7 +63,7 @@ def admin_index() -> tuple[str, int]:
     return _render_index(TeamForm())
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 def toggle_active(user_id: int) -> Response:
     user = _load_other_user(user_id, "You cannot deactivate your own account.")
     if user.is_active_account:
@@ -80,7 +80,7 @@ def toggle_active(user_id: int) -> Response:
     )
 
 
-@bp.post("/users/<int:user_id>/admin")
+@bp.post("/users/<id:user_id>/admin")
 def toggle_admin(user_id: int) -> Response:
     user = _load_other_user(user_id, "You cannot remove your own admin rights.")
     user.is_admin = not user.is_admin

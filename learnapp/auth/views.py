@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -21,12 +22,18 @@ from learnapp.security import check_password, end_all_sessions, hash_password, s
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else the home page."""
-    parts = urlsplit(target or "")
+    """``target`` when it is a plain path on this site, else the home page.
+
+    Refused: a scheme or host (an open redirect), a backslash (browsers read ``/\\evil`` as
+    ``//evil``), and control characters (CR/LF would split the Location header).
+    """
+    target = target or ""
+    parts = urlsplit(target)
     on_site = (
-        (target or "").startswith("/")
+        target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
+        and not any(unicodedata.category(char) == "Cc" for char in target)
         and not (parts.scheme or parts.netloc)
     )
     return target if on_site else url_for("entries.feed")

@@ -14,7 +14,7 @@ from learnapp.celebrate import bp
 from learnapp.celebrate.counts import improvement_cheer_options
 from learnapp.celebrate.models import Cheer
 from learnapp.celebrate.trend import HEIGHT, WIDTH, bars, trend_columns, week_bounds, weeks_from
-from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
+from learnapp.entries.queries import visible_to
 from learnapp.extensions import db
 from learnapp.formatting import viewer_zone
 from learnapp.htmx import is_fragment_request
@@ -22,6 +22,7 @@ from learnapp.improvements.figures import Period, compute_figures
 from learnapp.improvements.models import Improvement, Status
 from learnapp.models import Entry, User, utcnow
 from learnapp.pagecache import cached_page
+from learnapp.parsing import encode_instant, parse_keyset
 
 PERIODS = {"week": "This week", "month": "This month", "all": "All time"}
 
@@ -62,7 +63,7 @@ def done_in(viewer: User, period: Period, cursor: str | None, size: int) -> Done
             *improvement_cheer_options(viewer),
         )
     )
-    after = _decode(cursor)
+    after = parse_keyset(cursor)
     if after:
         bound = tuple_(literal(after[0], Improvement.done_at.type), literal(after[1]))
         query = query.where(tuple_(Improvement.done_at, Improvement.id) < bound)
@@ -72,15 +73,8 @@ def done_in(viewer: User, period: Period, cursor: str | None, size: int) -> Done
         )
     )
     last = rows[size - 1] if len(rows) > size else None
-    cursor = f"{(last.done_at - EPOCH) // MICROSECOND}-{last.id}" if last else None
+    cursor = f"{encode_instant(last.done_at)}-{last.id}" if last else None
     return DonePage(rows[:size], cursor)
-
-
-def _decode(cursor: str | None) -> tuple[datetime, int] | None:
-    micros, _, ident = (cursor or "").partition("-")
-    if not (micros.isdigit() and ident.isdigit() and len(micros) < 18 and 0 < int(ident) <= MAX_ID):
-        return None
-    return EPOCH + int(micros) * MICROSECOND, int(ident)
 
 
 @dataclass

@@ -53,7 +53,7 @@ def _answer(template: str, message: str, **context: object) -> Response:
     return response
 
 
-@bp.post("/entries/<int:entry_id>/thanks")
+@bp.post("/entries/<id:entry_id>/thanks")
 @login_required
 def toggle_thanks(entry_id: int) -> Response:
     entry = load_visible_entry(entry_id, current_user)
@@ -67,7 +67,7 @@ def toggle_thanks(entry_id: int) -> Response:
     return _answer("celebrate/_thanks_button.html", message, entry=entry)
 
 
-@bp.post("/improvements/<int:improvement_id>/cheer")
+@bp.post("/improvements/<id:improvement_id>/cheer")
 @login_required
 def toggle_cheer(improvement_id: int) -> Response:
     improvement = load_visible_improvement(improvement_id, current_user)

@@ -27,7 +27,9 @@ def preview_week(week: str) -> tuple[str, int]:
     try:
         parsed = IsoWeek.parse(week)
     except ValueError:
-        abort(404)
+        abort(
+            404, f"There is no digest for {week}: name a week such as 2026-W03, from 2000 to 2100."
+        )
     return _preview(parsed)
 
 

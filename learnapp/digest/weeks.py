@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,8 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from learnapp.improvements.figures import Period
-
-_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+from learnapp.parsing import parse_week
 
 
 @dataclass(frozen=True, order=True)
@@ -23,16 +21,9 @@ class IsoWeek:
 
     @classmethod
     def parse(cls, text: str) -> IsoWeek:
-        """``2026-W03`` as a week; ValueError when malformed or the year has no such week."""
-        match = _PATTERN.match(text or "")
-        if not match:
-            raise ValueError(f"{text!r} is not a week like 2026-W03")
-        year, week = int(match[1]), int(match[2])
-        try:
-            date.fromisocalendar(year, week, 1)
-        except ValueError:  # week 0 or 54, or week 53 of a year that has 52
-            raise ValueError(f"{text} is not a week: {year} has no week {week}") from None
-        return cls(year, week)
+        """``2026-W03`` as a week; ValueError when malformed, outside 2000 to 2100, or the
+        year has no such week."""
+        return cls(*parse_week(text))
 
     @classmethod
     def of(cls, day: date) -> IsoWeek:

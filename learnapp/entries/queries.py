@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from flask import abort
 from sqlalchemy import and_, false, or_, select
@@ -15,10 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from learnapp.celebrate.counts import entry_thanks_options
 from learnapp.extensions import db
 from learnapp.models import Entry, Kind, Tag, User, Visibility, entry_tags
-
-MAX_ID = 2**63 - 1
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
+from learnapp.parsing import encode_instant, parse_keyset
 
 
 def visible_to(viewer: User, include_deleted: bool = False) -> ColumnElement[bool]:
@@ -52,9 +49,10 @@ def in_teams(team_ids: Iterable[int]) -> ColumnElement[bool]:
 
 
 def load_visible_entry(entry_id: int, viewer: User, include_deleted: bool = False) -> Entry:
-    """The entry if ``viewer`` may see it; 404 otherwise (never 403: that would confirm it)."""
-    if not 0 < entry_id <= MAX_ID:
-        abort(404)
+    """The entry if ``viewer`` may see it; 404 otherwise (never 403: that would confirm it).
+
+    ``entry_id`` comes from an ``<id:…>`` route, which has kept it within 1 to 2^63-1.
+    """
     # One statement for the entry, its few tags and its incident record (None for a lesson;
     # ``Entry.incident`` is the incident model's backref): the entry page reads all three.
     # The tags' joins are spelt out one by one: joinedload (and a join along the
@@ -99,16 +97,13 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        # Whole microseconds, not float seconds: a rounded cursor would skip or repeat rows.
-        return f"{(self.created_at - EPOCH) // MICROSECOND}-{self.id}"
+        return f"{encode_instant(self.created_at)}-{self.id}"
 
     @classmethod
     def decode(cls, text: str | None) -> Cursor | None:
         """The cursor in ``text``, or None when absent or malformed (then: the first page)."""
-        micros, _, ident = (text or "").partition("-")
-        if not (micros.isdigit() and ident.isdigit() and len(micros) < 18 and len(ident) < 19):
-            return None
-        return cls(EPOCH + int(micros) * MICROSECOND, int(ident))
+        position = parse_keyset(text)
+        return None if position is None else cls(*position)
 
     @classmethod
     def after(cls, entry: Entry) -> Cursor:

@@ -123,7 +123,7 @@ def new_entry() -> Page:
     return render_template("entries/new.html", form=form)
 
 
-@bp.get("/entries/<int:entry_id>")
+@bp.get("/entries/<id:entry_id>")
 @cached_page
 @login_required
 def show_entry(entry_id: int) -> Page:
@@ -133,7 +133,7 @@ def show_entry(entry_id: int) -> Page:
     return render_entry_page(entry)
 
 
-@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@bp.route("/entries/<id:entry_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
@@ -155,7 +155,7 @@ def edit_entry(entry_id: int) -> Page:
     )
 
 
-@bp.post("/entries/<int:entry_id>/delete")
+@bp.post("/entries/<id:entry_id>/delete")
 @login_required
 def delete_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
@@ -169,7 +169,7 @@ def delete_entry(entry_id: int) -> Page:
     return redirect(url_for("entries.feed"), 303)
 
 
-@bp.post("/entries/<int:entry_id>/restore")
+@bp.post("/entries/<id:entry_id>/restore")
 @login_required
 def restore_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user, include_deleted=True)

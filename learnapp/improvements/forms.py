@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -15,11 +13,11 @@ from learnapp.idempotency import new_key
 from learnapp.improvements.models import PRIORITIES, Improvement, ImprovementType, Status
 from learnapp.improvements.writing import REOPEN
 from learnapp.models import User
+from learnapp.parsing import InCalendar
 
 TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in ImprovementType]
 PRIORITY_LABELS = {1: "P1 — urgent", 2: "P2 — soon", 3: "P3 — when we can"}
 PRIORITY_CHOICES = [SelectChoice(p, PRIORITY_LABELS[p]) for p in PRIORITIES]
-EARLIEST_DUE, LATEST_DUE = date(2000, 1, 1), date(2100, 12, 31)
 KEEP_OWNER, KEEP_LABEL = 0, "A teammate (unchanged)"  # no person has the id 0
 
 
@@ -36,7 +34,7 @@ class ImprovementForm(FlaskForm):
     type = SelectField("Type", choices=TYPE_CHOICES, default=ImprovementType.PROCESS.value)
     owner = SelectField("Owner", coerce=int)
     priority = SelectField("Priority", coerce=int, choices=PRIORITY_CHOICES, default=2)
-    due_date = DateField("Due date", validators=[Optional()])
+    due_date = DateField("Due date", validators=[Optional(), InCalendar()])
     external_ref = line_field(
         "Tracker reference", 300, description="A key such as OPS-123, or a link"
     )
@@ -59,10 +57,6 @@ class ImprovementForm(FlaskForm):
     def validate_owner(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices}:
             raise ValidationError("Choose someone who can see this entry.")
-
-    def validate_due_date(self, field: DateField) -> None:
-        if field.data and not EARLIEST_DUE <= field.data <= LATEST_DUE:
-            raise ValidationError("Choose a date between 2000 and 2100.")
 
     def values(self) -> dict[str, object]:
         """The validated fields, as Improvement attributes (never ids beyond the owner's)."""
@@ -154,8 +148,8 @@ class BacklogFilterForm(FlaskForm):
         ],
         default="priority",
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), InCalendar()])
+    until = DateField("To", validators=[Optional(), InCalendar()])
 
     def __init__(self, people: list[User], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -12,10 +12,18 @@ from sqlalchemy.orm import contains_eager, defaultload, joinedload
 from learnapp import choices
 from learnapp.celebrate.counts import improvement_cheer_options
 from learnapp.choices import Person
-from learnapp.entries.queries import EPOCH, MAX_ID, MICROSECOND, visible_to
+from learnapp.entries.queries import visible_to
 from learnapp.extensions import db
 from learnapp.improvements.models import OPEN_STATUSES, Improvement, ImprovementType, Status
 from learnapp.models import Entry, Membership, User, Visibility
+from learnapp.parsing import (
+    SAFE_EARLIEST,
+    SAFE_LATEST,
+    encode_instant,
+    parse_date,
+    parse_id,
+    parse_instant,
+)
 from learnapp.visibility import names_person, person_label
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -23,8 +31,6 @@ FAR_FUTURE = date(9999, 12, 31)
 
 def load_visible_improvement(improvement_id: int, viewer: User) -> Improvement:
     """The improvement if ``viewer`` may see its entry; 404 otherwise."""
-    if not 0 < improvement_id <= MAX_ID:
-        abort(404)
     improvement = db.session.scalar(
         select(Improvement)
         .join(Improvement.entry)
@@ -149,7 +155,7 @@ def encode_key(key: tuple) -> str:
     parts = []
     for value in key:
         if isinstance(value, datetime):
-            parts.append(f"t{(value - EPOCH) // MICROSECOND}")
+            parts.append(f"t{encode_instant(value)}")
         elif isinstance(value, date):
             parts.append("d" + value.isoformat())
         else:
@@ -165,18 +171,21 @@ def decode_key(text: str | None, sort: str) -> tuple | None:
         return None
     try:
         return tuple(_decode_part(part, shape) for part, shape in zip(parts, shapes, strict=True))
-    except (ValueError, OverflowError, OSError):
+    except ValueError:
         return None
 
 
 def _decode_part(part: str, shape: str) -> object:
-    if shape == "t" and part.startswith("t") and part[1:].isdigit() and len(part) < 20:
-        return EPOCH + int(part[1:]) * MICROSECOND
-    if shape == "d" and part.startswith("d"):
-        return date.fromisoformat(part[1:])
-    if shape in "in" and part.isdigit() and 0 < int(part) <= MAX_ID:
-        return int(part)
-    raise ValueError(part)
+    value: object = None
+    if shape == "t" and part.startswith("t"):
+        value = parse_instant(part[1:])
+    elif shape == "d" and part.startswith("d"):
+        value = parse_date(part[1:], earliest=SAFE_EARLIEST.date(), latest=SAFE_LATEST.date())
+    elif shape in "in":
+        value = parse_id(part)
+    if value is None:
+        raise ValueError(part)
+    return value
 
 
 @dataclass

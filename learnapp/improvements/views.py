@@ -57,7 +57,7 @@ def _section(entry: Entry, status: int = 200, **context: Any) -> Page:
     return render_template("improvements/_section.html", **context), status
 
 
-@bp.post("/entries/<int:entry_id>/improvements")
+@bp.post("/entries/<id:entry_id>/improvements")
 @login_required
 def add_improvement(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
@@ -77,7 +77,7 @@ def add_improvement(entry_id: int) -> Page:
     return _section(entry, announce=f"Improvement added: {improvement.title}")
 
 
-@bp.get("/improvements/<int:improvement_id>")
+@bp.get("/improvements/<id:improvement_id>")
 @cached_page
 @login_required
 def show_improvement(improvement_id: int) -> Page:
@@ -85,7 +85,7 @@ def show_improvement(improvement_id: int) -> Page:
     return render_template("improvements/show.html", improvement=improvement)
 
 
-@bp.route("/improvements/<int:improvement_id>/edit", methods=["GET", "POST"])
+@bp.route("/improvements/<id:improvement_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_improvement(improvement_id: int) -> Page:
     improvement = _load_movable(improvement_id)
@@ -114,7 +114,7 @@ def _load_movable(improvement_id: int) -> Improvement:
     return improvement
 
 
-@bp.post("/improvements/<int:improvement_id>/status")
+@bp.post("/improvements/<id:improvement_id>/status")
 @login_required
 def change_status(improvement_id: int) -> Page:
     improvement = _load_movable(improvement_id)
@@ -165,7 +165,7 @@ def _item(improvement: Improvement, status: int = 200, **context: Any) -> Page:
     return redirect(safe_next(request.form.get("next")).split("#")[0] + anchor, 303)
 
 
-@bp.post("/entries/<int:entry_id>/no-change")
+@bp.post("/entries/<id:entry_id>/no-change")
 @login_required
 def mark_entry_no_change(entry_id: int) -> Page:
     entry = _load_handleable(entry_id)
@@ -177,7 +177,7 @@ def mark_entry_no_change(entry_id: int) -> Page:
     return _section_saved(entry, "Marked: no change needed.")
 
 
-@bp.post("/entries/<int:entry_id>/no-change/clear")
+@bp.post("/entries/<id:entry_id>/no-change/clear")
 @login_required
 def clear_entry_no_change(entry_id: int) -> Page:
     entry = _load_handleable(entry_id)

@@ -31,7 +31,7 @@ from learnapp.pagecache import cached_page
 FEED_SIZE = 50
 
 
-@bp.post("/entries/<int:entry_id>/narrative")
+@bp.post("/entries/<id:entry_id>/narrative")
 @login_required
 def save_narrative(entry_id: int) -> Page:
     entry, incident = load_workable(entry_id)
@@ -62,7 +62,7 @@ def _unsaved(entry: Entry, incident: Incident, form: NarrativeForm) -> Page:
     return answer(entry, "narrative", message, stay=True, narrative_form=form, **extra)
 
 
-@bp.post("/entries/<int:entry_id>/publish")
+@bp.post("/entries/<id:entry_id>/publish")
 @login_required
 def publish_narrative(entry_id: int) -> Page:
     entry, incident = load_workable(entry_id)
@@ -89,7 +89,7 @@ def list_narratives() -> Page:
     return render_template("incidents/narratives.html", page=page)
 
 
-@bp.get("/narratives/<int:entry_id>")
+@bp.get("/narratives/<id:entry_id>")
 @cached_page
 @login_required
 def show_narrative(entry_id: int) -> Page:

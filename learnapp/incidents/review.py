@@ -23,7 +23,7 @@ def _require_open(incident: Incident, what: str) -> None:
         abort(403, f"{what} can be written {when}.")
 
 
-@bp.post("/entries/<int:entry_id>/analyses")
+@bp.post("/entries/<id:entry_id>/analyses")
 @login_required
 def save_own_analysis(entry_id: int) -> Page:
     entry, incident = load_incident(entry_id, current_user)
@@ -54,7 +54,7 @@ def _reviewable(entry_id: int) -> tuple[Entry, Incident]:
     return entry, incident
 
 
-@bp.post("/entries/<int:entry_id>/review")
+@bp.post("/entries/<id:entry_id>/review")
 @login_required
 def save_review_notes(entry_id: int) -> Page:
     entry, incident = _reviewable(entry_id)
@@ -69,7 +69,7 @@ def save_review_notes(entry_id: int) -> Page:
     return answer(entry, "review", "Review notes saved.")
 
 
-@bp.post("/entries/<int:entry_id>/review/steps")
+@bp.post("/entries/<id:entry_id>/review/steps")
 @login_required
 def tick_review_step(entry_id: int) -> Page:
     entry, incident = _reviewable(entry_id)
@@ -86,7 +86,7 @@ def tick_review_step(entry_id: int) -> Page:
     )
 
 
-@bp.post("/entries/<int:entry_id>/factors")
+@bp.post("/entries/<id:entry_id>/factors")
 @login_required
 def add_contributing_factor(entry_id: int) -> Page:
     entry, incident = _reviewable(entry_id)
@@ -99,7 +99,7 @@ def add_contributing_factor(entry_id: int) -> Page:
     return answer(entry, "review", f"Contributing factor added: {name}.", focus_factor=True)
 
 
-@bp.post("/entries/<int:entry_id>/factors/<int:factor_id>/delete")
+@bp.post("/entries/<id:entry_id>/factors/<id:factor_id>/delete")
 @login_required
 def remove_contributing_factor(entry_id: int, factor_id: int) -> Page:
     entry, _ = _reviewable(entry_id)

@@ -27,7 +27,7 @@ def _open_incident(entry_id: int) -> tuple[Entry, Incident]:
     return entry, incident
 
 
-@bp.post("/entries/<int:entry_id>/timeline")
+@bp.post("/entries/<id:entry_id>/timeline")
 @login_required
 def add_timeline_event(entry_id: int) -> Page:
     entry, incident = _open_incident(entry_id)
@@ -59,7 +59,7 @@ def _own_event(entry_id: int, event_id: int) -> tuple[Entry, Incident, TimelineE
     return entry, incident, event
 
 
-@bp.route("/entries/<int:entry_id>/timeline/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/entries/<id:entry_id>/timeline/<id:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_timeline_event(entry_id: int, event_id: int) -> Page:
     entry, incident, event = _own_event(entry_id, event_id)
@@ -81,7 +81,7 @@ def edit_timeline_event(entry_id: int, event_id: int) -> Page:
     return render_template(template, **context), status, headers
 
 
-@bp.post("/entries/<int:entry_id>/timeline/<int:event_id>/delete")
+@bp.post("/entries/<id:entry_id>/timeline/<id:event_id>/delete")
 @login_required
 def delete_timeline_event(entry_id: int, event_id: int) -> Page:
     entry, _, event = _own_event(entry_id, event_id)

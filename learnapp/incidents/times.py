@@ -20,10 +20,12 @@ from wtforms.validators import DataRequired, Optional, StopValidation, Validatio
 
 from learnapp.formatting import viewer_zone
 from learnapp.models import utcnow
+from learnapp.parsing import check_shiftable
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 ACCEPTED_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+RANGE_MESSAGE = "Choose a time between 2000 and now."
 # A few minutes' grace for clocks that run slightly ahead of the server's.
 FUTURE_GRACE = timedelta(minutes=10)
 
@@ -100,6 +102,10 @@ class LocalDateTimeField(StringField):
         except ValueError:
             raise ValueError("Write it as a date and time, e.g. 2026-03-29T14:05.") from None
         try:
+            check_shiftable(naive)
+        except ValueError:
+            raise ValueError(RANGE_MESSAGE) from None
+        try:
             self.data = to_utc(naive, zone)
         except NonexistentTime:
             raise ValueError(
@@ -118,7 +124,7 @@ class LocalDateTimeField(StringField):
             # Stop here: DataRequired would replace "did not exist" with "please give one".
             raise StopValidation()
         if self.data is not None and not EARLIEST <= self.data <= utcnow() + FUTURE_GRACE:
-            raise ValidationError("Choose a time between 2000 and now.")
+            raise ValidationError(RANGE_MESSAGE)
 
 
 def viewer_zone_name() -> str:

@@ -33,7 +33,7 @@ def load_workable(entry_id: int) -> tuple[Entry, Incident]:
     return entry, incident
 
 
-@bp.post("/entries/<int:entry_id>/promote")
+@bp.post("/entries/<id:entry_id>/promote")
 @login_required
 def promote_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)
@@ -51,7 +51,7 @@ def promote_entry(entry_id: int) -> Page:
     return answer(entry, "incident", "Declared an incident. Focus on fixing it.")
 
 
-@bp.post("/entries/<int:entry_id>/status")
+@bp.post("/entries/<id:entry_id>/status")
 @login_required
 def change_status(entry_id: int) -> Page:
     entry, incident = load_workable(entry_id)
@@ -72,7 +72,7 @@ def change_status(entry_id: int) -> Page:
     return answer(entry, "incident", notice)
 
 
-@bp.post("/entries/<int:entry_id>/responders")
+@bp.post("/entries/<id:entry_id>/responders")
 @login_required
 def join_incident(entry_id: int) -> Page:
     entry, incident = load_incident(entry_id, current_user)
@@ -81,7 +81,7 @@ def join_incident(entry_id: int) -> Page:
     return answer(entry, "responders", "You are on it.")
 
 
-@bp.get("/entries/<int:entry_id>/review")
+@bp.get("/entries/<id:entry_id>/review")
 @login_required
 def show_review(entry_id: int) -> Page:
     entry, _ = load_incident(entry_id, current_user)

@@ -68,13 +68,13 @@ def _answer(team: Team, message: str, category: str = "success") -> Response:
     return response
 
 
-@bp.get("/teams/<int:team_id>/members")
+@bp.get("/teams/<id:team_id>/members")
 @login_required
 def team_members(team_id: int) -> tuple[str, int]:
     return _render(load_managed_team(team_id, current_user))
 
 
-@bp.post("/teams/<int:team_id>/members")
+@bp.post("/teams/<id:team_id>/members")
 @login_required
 def add_team_member(team_id: int) -> Response | tuple[str, int]:
     team = load_managed_team(team_id, current_user)
@@ -87,7 +87,7 @@ def add_team_member(team_id: int) -> Response | tuple[str, int]:
     return _answer(team, f"{name} is now in {team.name}.")
 
 
-@bp.post("/teams/<int:team_id>/members/<int:user_id>/remove")
+@bp.post("/teams/<id:team_id>/members/<id:user_id>/remove")
 @login_required
 def remove_team_member(team_id: int, user_id: int) -> Response:
     team = load_managed_team(team_id, current_user)
@@ -98,7 +98,7 @@ def remove_team_member(team_id: int, user_id: int) -> Response:
     return _answer(team, f"{name} is no longer in {team.name}.")
 
 
-@bp.post("/teams/<int:team_id>/members/<int:user_id>/role")
+@bp.post("/teams/<id:team_id>/members/<id:user_id>/role")
 @login_required
 def change_member_role(team_id: int, user_id: int) -> Response:
     team = load_managed_team(team_id, current_user)
@@ -114,7 +114,7 @@ def change_member_role(team_id: int, user_id: int) -> Response:
     return _answer(team, f"{name} is now {what} of {team.name}.")
 
 
-@bp.post("/teams/<int:team_id>/invitations")
+@bp.post("/teams/<id:team_id>/invitations")
 @login_required
 def invite_to_team(team_id: int) -> Response | tuple[str, int]:
     team = load_managed_team(team_id, current_user)
@@ -126,7 +126,7 @@ def invite_to_team(team_id: int) -> Response | tuple[str, int]:
     return _answer(team, *invite_and_send(form.email.data, current_user, team))
 
 
-@bp.post("/teams/<int:team_id>/leave")
+@bp.post("/teams/<id:team_id>/leave")
 @login_required
 def leave_team(team_id: int) -> Response | tuple[str, int]:
     team = load_team(team_id)

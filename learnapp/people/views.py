@@ -6,7 +6,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from learnapp.entries.forms import FeedFilterForm
-from learnapp.entries.queries import MAX_ID, Cursor
+from learnapp.entries.queries import Cursor
 from learnapp.extensions import db
 from learnapp.forms import line_field
 from learnapp.htmx import is_fragment_request
@@ -29,12 +29,10 @@ class HistoryFilterForm(FeedFilterForm):
     q = line_field("Words", 100)
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 @cached_page
 @login_required
 def history(person_id: int) -> tuple[str, int]:
-    if not 0 < person_id <= MAX_ID:
-        abort(404)
     if is_fragment_request():  # a further page: no figures
         person, figures = db.session.get(User, person_id), None
     else:

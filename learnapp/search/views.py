@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from learnapp.forms import line_field
 from learnapp.htmx import page_or_fragment
 from learnapp.pagecache import cached_page
+from learnapp.parsing import parse_count
 from learnapp.search import bp, index
 from learnapp.search.highlight import highlight, snippet
 from learnapp.search.index import terms_of
@@ -32,8 +33,7 @@ def search() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)
     valid = form.validate()
     terms = terms_of(form.q.data or "") if valid else []
-    page = request.args.get("page", "1")
-    page = min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1
+    page = min(parse_count(request.args.get("page"), 10**6) or 1, MAX_PAGE)
     offset = (page - 1) * PAGE_SIZE
     entries = search_entries(current_user, terms, PAGE_SIZE + 1, offset)
     improvements = search_improvements(current_user, terms, PAGE_SIZE + 1, offset)

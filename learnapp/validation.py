@@ -50,7 +50,7 @@ def parse_duration(text: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²".isdigit() is true too
         minutes = int(text)
     else:
         match = _DURATION.match(text)

@@ -268,3 +268,11 @@ def test_a_body_that_is_no_form_is_refused_with_4xx(world, new_client, body, con
     )
     assert 400 <= response.status_code < 500, response.text[:300]
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "\u0661\u0662", "9" * 5000])
+def test_time_lost_in_other_digits_is_unclear_not_a_crash(text):
+    from learnapp.validation import parse_duration
+
+    with pytest.raises(ValueError):
+        parse_duration(text)

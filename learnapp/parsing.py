@@ -83,7 +83,10 @@ def parse_week(text: str | None) -> tuple[int, int]:
     year, week = int(match[1]), int(match[2])
     if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
         raise ValueError(f"{text} is outside {EARLIEST_DATE.year} to {LATEST_DATE.year}")
-    date.fromisocalendar(year, week, 1)  # ValueError for week 0, 54, or 53 of a 52-week year
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:  # week 0, 54, or 53 of a 52-week year
+        raise ValueError(f"{text} is not a week: {year} has no week {week}") from None
     return year, week
 
 

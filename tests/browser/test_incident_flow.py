@@ -12,9 +12,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from learnapp.extensions import db
-from learnapp.models import Team
+from learnapp.models import Team, User
+from learnapp.teams import add_member
 from tests.browser.conftest import (
     TIMEOUT_MS,
     VIEWPORT,
@@ -53,14 +55,23 @@ def another_person(browser: Browser, problems: BrowserProblems) -> Page:
     return opened
 
 
-def join_team(page: Page, base: str, name: str, team: str) -> None:
+def join_team(page: Page, server: LiveServer, name: str, team: str) -> None:
+    """Register ``name``, then make them a member of ``team`` as its lead would (the members
+    page has browser tests of its own)."""
+    base = server.base_url
     page.goto(base + "/register")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Email").fill(f"{name.lower()}@example.com")
     page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_label("Team").select_option(label=team)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(base + "/")
+    with server.app.app_context():
+        user_id = db.session.scalar(
+            select(User.id).where(User.email == f"{name.lower()}@example.com")
+        )
+        add_member(db.session.scalar(select(Team.id).where(Team.name == team)), user_id)
+        db.session.commit()
+    page.reload()
     # Let the page finish loading its scripts: leaving earlier aborts them (a reported problem).
     page.wait_for_load_state()
 
@@ -101,7 +112,7 @@ def test_declare_resolve_analyse_review_publish_and_read(
     problems: BrowserProblems,
 ) -> None:
     base = server.base_url
-    join_team(page, base, "Ada", "Platform")
+    join_team(page, server, "Ada", "Platform")
     url = declare(page, base)
     expect(page.locator(".banner")).to_contain_text("The focus is fixing.")
     expect(page.locator("#analyses")).to_have_count(0)
@@ -117,7 +128,7 @@ def test_declare_resolve_analyse_review_publish_and_read(
     same_page.check()
 
     grace = another_person(browser, problems)
-    join_team(grace, base, "Grace", "Platform")
+    join_team(grace, server, "Grace", "Platform")
     grace.goto(url)
     grace.get_by_role("button", name="I\u2019m on it").click()
     htmx_settled(grace)
@@ -178,7 +189,7 @@ def test_declare_resolve_analyse_review_publish_and_read(
     check_a11y(page, "the incident list")
 
     alan = another_person(browser, problems)
-    join_team(alan, base, "Alan", "Payments")
+    join_team(alan, server, "Alan", "Payments")
     alan.goto(base + "/narratives")
     check_a11y(alan, "the published narratives")
     alan.get_by_role("link", name=TITLE).click()
@@ -207,7 +218,7 @@ def test_declare_and_resolve_without_javascript(
 ) -> None:
     page = nojs_page
     base = server.base_url
-    join_team(page, base, "Katherine", "Payments")
+    join_team(page, server, "Katherine", "Payments")
     declare(page, base)
     add_event(page, "2026-11-20T14:05", "Alert fired")
     expect(page.locator(".flash-success")).to_have_text("Event added.")

@@ -18,7 +18,6 @@ from learnapp.improvements.models import OPEN_STATUSES, Improvement, Improvement
 from learnapp.models import Entry, Membership, User, Visibility
 from learnapp.parsing import (
     SAFE_EARLIEST,
-    SAFE_LATEST,
     encode_instant,
     parse_date,
     parse_id,
@@ -180,7 +179,8 @@ def _decode_part(part: str, shape: str) -> object:
     if shape == "t" and part.startswith("t"):
         value = parse_instant(part[1:])
     elif shape == "d" and part.startswith("d"):
-        value = parse_date(part[1:], earliest=SAFE_EARLIEST.date(), latest=SAFE_LATEST.date())
+        # A date is never shifted, and "no due date" sorts as FAR_FUTURE.
+        value = parse_date(part[1:], earliest=SAFE_EARLIEST.date(), latest=FAR_FUTURE)
     elif shape in "in":
         value = parse_id(part)
     if value is None:

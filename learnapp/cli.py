@@ -9,10 +9,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from learnapp.auth.forms import MIN_PASSWORD
-from learnapp.auth.names import NAME_TAKEN, is_name_clash, name_problem
+from learnapp.auth.names import NAME_TAKEN, commit_unless_name_taken, name_problem
 from learnapp.auth.passwords import COMMON_MESSAGE, is_common
 from learnapp.backup import BackupError, backup_database
 from learnapp.extensions import db
@@ -80,13 +79,8 @@ def init_app(app: Flask) -> None:
                 is_admin=admin,
             )
         )
-        try:
-            db.session.commit()
-        except IntegrityError as error:
-            db.session.rollback()
-            if not is_name_clash(error):
-                raise
-            raise click.ClickException(NAME_TAKEN) from None
+        if not commit_unless_name_taken():
+            raise click.ClickException(NAME_TAKEN)
         click.echo(f"Created {email}{' (admin)' if admin else ''}.")
 
     @app.cli.command("backup")

@@ -184,10 +184,16 @@ def start_writing() -> None:
     """End the read transaction of a ``@reads_before_writing`` view, keeping what it
     loaded, so that its next statement begins the write transaction."""
     g.database_reads_only = False
+    end_transaction_keeping_loaded()
+
+
+def end_transaction_keeping_loaded() -> None:
+    """Commit the session's open transaction, if any, leaving what it loaded loaded (on
+    SQLite a transaction that has read holds back writers on other connections)."""
     session = db.session()
     if session.in_transaction():
         expire = session.expire_on_commit
-        session.expire_on_commit = False  # the user and choices stay loaded
+        session.expire_on_commit = False
         try:
             session.commit()
         finally:

@@ -37,6 +37,7 @@ from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLi
 from sqlalchemy import make_url
 
 from learnapp import counters as _counters  # registers the database:// storage
+from learnapp.database import end_transaction_keeping_loaded
 from learnapp.errors import render_error
 from learnapp.extensions import db
 
@@ -145,14 +146,7 @@ def _release_request_transaction() -> None:
     # Counters commit on a connection of their own. On SQLite a POST's session transaction
     # holds the write lock from its first query, and a counter would wait for it until the
     # busy timeout: end it first (callers have read, not written, by then).
-    session = db.session()
-    if session.in_transaction():
-        expire = session.expire_on_commit
-        session.expire_on_commit = False  # what the request loaded stays loaded
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire
+    end_transaction_keeping_loaded()
 
 
 def account_may_try(email: str) -> bool:

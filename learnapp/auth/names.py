@@ -43,6 +43,18 @@ def is_name_clash(error: IntegrityError) -> bool:
     return "display_name_key" in str(error.orig)
 
 
+def commit_unless_name_taken() -> bool:
+    """Commit; False (rolled back) when another active person took the name meanwhile."""
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_name_clash(error):
+            raise
+        return False
+    return True
+
+
 def free_name(name: str, user_id: int) -> str:
     """``name``, or ``name (2)``, ``(3)``… : the first that no other active person has."""
     candidate, number = name, 1

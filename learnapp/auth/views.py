@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from learnapp import ratelimit
 from learnapp.auth import bp
 from learnapp.auth.forms import LoginForm, RegisterForm, SettingsForm
-from learnapp.auth.names import NAME_TAKEN, is_name_clash
+from learnapp.auth.names import NAME_TAKEN, commit_unless_name_taken, is_name_clash
 from learnapp.auth.signin_link import paused_answer
 from learnapp.extensions import db
 from learnapp.models import User
@@ -131,12 +131,7 @@ def settings() -> str | Response | tuple[str, int]:
     user.display_name = form.display_name.data
     user.timezone = form.timezone.data
     user.digest_opt_in = form.digest_opt_in.data
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        if not is_name_clash(error):
-            raise
+    if not commit_unless_name_taken():
         form.display_name.errors.append(NAME_TAKEN)  # taken since the form's own check
         return render_template("auth/settings.html", form=form), 422
     flash("Settings saved.", "success")

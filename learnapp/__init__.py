@@ -86,7 +86,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         formatting,
         htmx,
         markdown,
-        pagecache,
         ratelimit,
         security,
         visibility,
@@ -94,7 +93,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     with app.app_context():
         database.configure_engine(app, db.engine)
-    pagecache.init_app(app)
     security.init_app(app)
     choices.init_app(app)
     assets.init_app(app)

@@ -38,11 +38,6 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         " | Low: little or no customer impact, and worth learning from",
         "the one-line meanings of SEV1, SEV2, SEV3 and SEV4, in order, separated by |",
     ),
-    "PAGE_CACHE_SECONDS": (
-        60,
-        "longest a page is reused while nothing is written; 0: off",
-    ),
-    "PAGE_CACHE_ENTRIES": (500, "rendered pages each worker process keeps"),
     "PROXY_COUNT": (0, "trusted proxies setting X-Forwarded-For/-Proto/-Host; 0 trusts none"),
     "RATELIMIT_ENABLED": (True, "limit sign-in and sign-up attempts (TESTING: off unless set)"),
     "RATELIMIT_STORAGE_URL": (

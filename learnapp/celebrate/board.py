@@ -21,7 +21,6 @@ from learnapp.htmx import is_fragment_request
 from learnapp.improvements.figures import Period, compute_figures
 from learnapp.improvements.models import Improvement, Status
 from learnapp.models import Entry, User, utcnow
-from learnapp.pagecache import cached_page
 from learnapp.parsing import encode_instant, parse_keyset
 
 PERIODS = {"week": "This week", "month": "This month", "all": "All time"}
@@ -102,7 +101,6 @@ def thanked_for_sharing(viewer: User, period: Period) -> list[Thanked]:
 
 
 @bp.get("/celebrate")
-@cached_page
 @login_required
 def board() -> tuple[str, int]:
     kind = request.args.get("period", "week")

@@ -36,7 +36,6 @@ from learnapp.entries.writing import create_entry_once, restore, soft_delete
 from learnapp.extensions import db
 from learnapp.htmx import is_fragment_request, page_or_fragment
 from learnapp.idempotency import new_key
-from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 Page = str | Response | tuple[str, int]
@@ -66,7 +65,6 @@ def _feed_context() -> tuple[dict, int]:
 
 
 @bp.get("/")
-@cached_page
 @login_required
 def feed() -> Page:
     context, status = _feed_context()
@@ -124,7 +122,6 @@ def new_entry() -> Page:
 
 
 @bp.get("/entries/<id:entry_id>")
-@cached_page
 @login_required
 def show_entry(entry_id: int) -> Page:
     entry = load_visible_entry(entry_id, current_user)

@@ -26,7 +26,6 @@ from learnapp.improvements.queries import (
     encode_key,
 )
 from learnapp.mail import external_url
-from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 DEFAULT_PERIOD_DAYS = 90
@@ -83,7 +82,6 @@ def period_presets(form: BacklogFilterForm) -> list[tuple[str, dict[str, object]
 
 
 @bp.get("/improvements")
-@cached_page
 @login_required
 def backlog() -> tuple[str, int]:
     form, filters, period, valid = read_filters()

@@ -43,7 +43,6 @@ from learnapp.improvements.writing import (
     targets_from,
 )
 from learnapp.models import Entry
-from learnapp.pagecache import cached_page
 from learnapp.visibility import hides
 
 Page = str | Response | tuple[str, int]
@@ -78,7 +77,6 @@ def add_improvement(entry_id: int) -> Page:
 
 
 @bp.get("/improvements/<id:improvement_id>")
-@cached_page
 @login_required
 def show_improvement(improvement_id: int) -> Page:
     improvement = load_visible_improvement(improvement_id, current_user)

@@ -11,12 +11,10 @@ from learnapp.incidents import bp
 from learnapp.incidents.forms import IncidentFilterForm
 from learnapp.incidents.queries import incidents_page
 from learnapp.incidents.sections import Page
-from learnapp.pagecache import cached_page
 from learnapp.teams import team_choices
 
 
 @bp.get("/incidents")
-@cached_page
 @login_required
 def list_incidents() -> Page:
     form = IncidentFilterForm(formdata=request.args)

@@ -26,7 +26,6 @@ from learnapp.incidents.writing import move
 from learnapp.mail import external_url
 from learnapp.markdown import render_stored
 from learnapp.models import Entry, utcnow
-from learnapp.pagecache import cached_page
 
 FEED_SIZE = 50
 
@@ -78,7 +77,6 @@ def publish_narrative(entry_id: int) -> Page:
 
 
 @bp.get("/narratives")
-@cached_page
 @login_required
 def list_narratives() -> Page:
     cursor = Cursor.decode(request.args.get("cursor"))
@@ -90,7 +88,6 @@ def list_narratives() -> Page:
 
 
 @bp.get("/narratives/<id:entry_id>")
-@cached_page
 @login_required
 def show_narrative(entry_id: int) -> Page:
     incident = load_published(entry_id)
@@ -101,7 +98,6 @@ def show_narrative(entry_id: int) -> Page:
 
 
 @bp.get("/narratives.atom")
-@cached_page
 @login_required
 def narratives_feed() -> Response:
     incidents = narratives_page(None, FEED_SIZE).incidents

@@ -11,7 +11,6 @@ from learnapp.extensions import db
 from learnapp.forms import line_field
 from learnapp.htmx import is_fragment_request
 from learnapp.models import User
-from learnapp.pagecache import cached_page
 from learnapp.people import bp
 from learnapp.people.queries import (
     PersonFigures,
@@ -30,7 +29,6 @@ class HistoryFilterForm(FeedFilterForm):
 
 
 @bp.get("/people/<id:person_id>")
-@cached_page
 @login_required
 def history(person_id: int) -> tuple[str, int]:
     if is_fragment_request():  # a further page: no figures
@@ -43,7 +41,6 @@ def history(person_id: int) -> tuple[str, int]:
 
 
 @bp.get("/me")
-@cached_page
 @login_required
 def my_history() -> tuple[str, int]:
     figures = None if is_fragment_request() else person_figures(current_user.id, current_user)[1]

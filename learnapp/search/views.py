@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 
 from learnapp.forms import line_field
 from learnapp.htmx import page_or_fragment
-from learnapp.pagecache import cached_page
 from learnapp.parsing import parse_count
 from learnapp.search import bp, index
 from learnapp.search.highlight import highlight, snippet
@@ -27,7 +26,6 @@ class SearchForm(FlaskForm):
 
 
 @bp.get("/search")
-@cached_page
 @login_required
 def search() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)

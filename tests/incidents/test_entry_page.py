@@ -70,7 +70,7 @@ def add_parts(found: Incident, people: list[User], start: int, count: int) -> No
 
 
 def test_an_incident_page_reads_in_six_statements_however_long_its_lists(
-    client, make_user, people, incident_entry, render_every_page
+    client, make_user, people, incident_entry
 ):
     crowd = [make_user(f"Helper{number}") for number in range(12)]
     found = incident(incident_entry)
@@ -132,9 +132,7 @@ def test_a_new_incident_loads_its_declarer_and_empty_lists(make_incident, people
 
 
 @pytest.mark.sqlite_only("reads SQLite's query plans")
-def test_an_incident_page_reads_no_table_whole(
-    client, make_user, people, incident_entry, render_every_page
-):
+def test_an_incident_page_reads_no_table_whole(client, make_user, people, incident_entry):
     add_parts(incident(incident_entry), [make_user("Helper")], 0, 1)
     client.login_as(people["author"])
     plans = query_plans(client, f"/entries/{incident_entry.id}")
